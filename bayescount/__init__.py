@@ -1,0 +1,1 @@
+"""Bayesian hierarchical models of count telemetry."""

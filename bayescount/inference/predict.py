@@ -1,0 +1,191 @@
+"""Posterior predictive draws for fitted or new rows.
+
+The linear predictor is evaluated from posterior draws with numpy (the same formula
+as :mod:`bayescount.models.builder`; a test pins them together), which lets new
+group labels be drawn from their level's population distribution per draw.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from bayescount.exceptions import SpecError, UnknownGroupError
+from bayescount.models.builder import OBS_DIM
+from bayescount.models.spec import ModelSpec
+from bayescount.prep.design import Design, PreparedData
+
+__all__ = ["Prediction", "PredictiveParameters", "predictive_parameters", "sample_counts"]
+
+SAMPLE_DIMS = ("chain", "draw")
+
+
+@dataclass(frozen=True)
+class PredictiveParameters:
+    """Per-draw parameters of each row's count distribution, dims ``(chain, draw, obs)``.
+
+    ``alpha`` (negative binomial shape) and ``psi`` (probability of the count part)
+    are ``None`` when the family has no such parameter.
+    """
+
+    mu: xr.DataArray
+    alpha: xr.DataArray | None
+    psi: xr.DataArray | None
+    exposure: np.ndarray
+
+
+def _draw_shape(posterior: xr.Dataset) -> tuple[int, int]:
+    return posterior.sizes["chain"], posterior.sizes["draw"]
+
+
+def _level_values(
+    values: np.ndarray,
+    codes: np.ndarray,
+    n_new: int,
+    new_draw,
+) -> np.ndarray:
+    """Index per-label draws ``values (chain, draw, label)`` by ``codes``; new labels drawn."""
+    if n_new:
+        values = np.concatenate([values, new_draw(n_new)], axis=-1)
+    return values[..., codes]
+
+
+def predictive_parameters(
+    posterior: xr.Dataset,
+    spec: ModelSpec,
+    design: Design,
+    data: PreparedData,
+    *,
+    unseen: Literal["population", "error"] = "population",
+    rng: np.random.Generator,
+) -> PredictiveParameters:
+    """Evaluate ``mu`` (and ``alpha``, ``psi``) for every posterior draw and row.
+
+    Labels not seen when fitting get, per draw, an effect from their level's
+    population distribution ``Normal(0, level_sd)`` (``unseen="population"``), or are
+    refused with :class:`~bayescount.exceptions.UnknownGroupError` (``"error"``).
+    """
+    if unseen not in ("population", "error"):
+        raise SpecError(f"unseen must be 'population' or 'error', got {unseen!r}.")
+    if data.new_labels and unseen == "error":
+        shown = "; ".join(f"{k}: {list(v)[:5]}" for k, v in data.new_labels.items())
+        raise UnknownGroupError(
+            f"Labels not seen when fitting: {shown}. Pass unseen='population' to draw "
+            "their effects from the population distribution, or drop these rows."
+        )
+    chains, draws = _draw_shape(posterior)
+    eta = posterior["intercept"].values[..., None] + data.log_exposure
+    for lvl in design.levels:
+        new = data.new_labels.get(lvl.name, ())
+        sd = posterior[f"{lvl.name}_sd"].values[..., None]
+
+        def draw_effects(n: int, sd=sd) -> np.ndarray:
+            return rng.normal(size=(chains, draws, n)) * sd
+
+        eta = eta + _level_values(
+            posterior[f"{lvl.name}_effect"].values,
+            data.group_codes[lvl.name],
+            len(new),
+            draw_effects,
+        )
+    if design.covariate_terms:
+        eta = eta + np.einsum("cdk,nk->cdn", posterior["beta"].values, data.covariates)
+    if design.fourier_terms:
+        eta = eta + np.einsum("cdk,nk->cdn", posterior["fourier"].values, data.fourier)
+    dims = (*SAMPLE_DIMS, OBS_DIM)
+    coords = {
+        "chain": posterior["chain"].values,
+        "draw": posterior["draw"].values,
+        OBS_DIM: np.arange(data.n),
+    }
+    mu = xr.DataArray(np.exp(eta), dims=dims, coords=coords, name="mu")
+    alpha = psi = None
+    if spec.is_negative_binomial:
+        alpha_values = _alpha(posterior, spec, design, data, rng, chains, draws)
+        alpha = xr.DataArray(alpha_values, dims=dims, coords=coords, name="alpha")
+    if spec.is_zero_inflated:
+        psi_values = np.broadcast_to(posterior["psi"].values[..., None], eta.shape)
+        psi = xr.DataArray(psi_values, dims=dims, coords=coords, name="psi")
+    return PredictiveParameters(mu, alpha, psi, data.exposure)
+
+
+def _alpha(posterior, spec, design, data, rng, chains, draws) -> np.ndarray:
+    by = spec.dispersion_by
+    alpha = posterior["alpha"].values
+    if by is None:
+        alpha = np.broadcast_to(alpha[..., None], (chains, draws, data.n))
+    else:
+        prior = spec.priors.inv_sqrt_dispersion
+
+        def draw_prior(n: int) -> np.ndarray:
+            # A label without its own dispersion: its shape comes from the prior.
+            dist = getattr(pm, prior.dist).dist(**prior.kwargs())
+            inv_sqrt = pm.draw(dist, draws=chains * draws * n, random_seed=rng)
+            return 1.0 / np.square(np.reshape(inv_sqrt, (chains, draws, n)))
+
+        alpha = _level_values(
+            alpha, data.group_codes[by], len(data.new_labels.get(by, ())), draw_prior
+        )
+    if spec.dispersion_scales_with_exposure:
+        alpha = alpha * data.exposure / design.reference_exposure
+    return alpha
+
+
+def sample_counts(params: PredictiveParameters, rng: np.random.Generator) -> xr.DataArray:
+    """Draw one count per posterior draw and row from the observation distribution."""
+    mu = params.mu.values
+    lam = mu if params.alpha is None else rng.gamma(params.alpha.values, mu / params.alpha.values)
+    counts = rng.poisson(lam)
+    if params.psi is not None:
+        counts = counts * (rng.random(mu.shape) < params.psi.values)
+    return params.mu.copy(data=counts.astype(np.int64)).rename("counts")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Posterior predictive draws for a table of rows.
+
+    Attributes
+    ----------
+    draws : xarray.DataArray
+        Dims ``(chain, draw, obs)``; counts, or counts per exposure unit when
+        ``scale == "rate"``.
+    rows : pandas.DataFrame
+        The input rows, in order (``obs`` i is ``rows.iloc[i]``).
+    scale : {"counts", "rate"}
+        What ``draws`` hold.
+    """
+
+    draws: xr.DataArray
+    rows: pd.DataFrame
+    scale: Literal["counts", "rate"]
+
+    def mean(self) -> np.ndarray:
+        """Posterior predictive mean per row."""
+        return self.draws.mean(SAMPLE_DIMS).values
+
+    def quantiles(self, q: Sequence[float]) -> np.ndarray:
+        """``(len(q), n_rows)`` posterior predictive quantiles."""
+        return self.draws.quantile(list(q), dim=SAMPLE_DIMS).values
+
+    def to_frame(self, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """The input rows plus ``mean`` and one ``q<level>`` column per quantile."""
+        bad = [q for q in quantiles if not 0 <= q <= 1]
+        if bad:
+            raise SpecError(f"Quantiles must lie in [0, 1], got {bad}.")
+        out = self.rows.copy()
+        out["mean"] = self.mean()
+        for q, values in zip(quantiles, self.quantiles(quantiles), strict=True):
+            out[f"q{q:g}"] = values
+        return out
+
+    def _repr_html_(self) -> str:
+        head = html.escape(f"Prediction of {len(self.rows)} rows ({self.scale})")
+        return f"<strong>{head}</strong>{self.to_frame().head(20).to_html()}"

@@ -1,0 +1,37 @@
+"""Frozen model specifications, priors and the pure builder ``(spec, data) -> pm.Model``."""
+
+from bayescount.models.builder import build_model, variable_names
+from bayescount.models.parameterization import choose_parameterization, information_per_group
+from bayescount.models.priors import (
+    Beta,
+    Exponential,
+    HalfNormal,
+    HalfStudentT,
+    Normal,
+    Prior,
+    Priors,
+    StudentT,
+    prior_from_dict,
+)
+from bayescount.models.spec import FAMILIES, PARAMETERIZATIONS, ModelSpec
+from bayescount.models.zerosum import ZeroSumLayout
+
+__all__ = [
+    "FAMILIES",
+    "PARAMETERIZATIONS",
+    "Beta",
+    "Exponential",
+    "HalfNormal",
+    "HalfStudentT",
+    "ModelSpec",
+    "Normal",
+    "Prior",
+    "Priors",
+    "StudentT",
+    "ZeroSumLayout",
+    "build_model",
+    "choose_parameterization",
+    "information_per_group",
+    "prior_from_dict",
+    "variable_names",
+]

@@ -1,0 +1,147 @@
+"""Pure model builder: (spec, design, prepared data) -> ``pm.Model``.
+
+The linear predictor on the log scale is::
+
+    log mu = log(exposure) + intercept + sum_levels effect_level[group]
+             + X @ beta + F @ fourier
+
+Each level's effects sum to zero within their parent (:mod:`bayescount.models.zerosum`),
+so the intercept is identified. Data enter through ``pm.Data`` containers so a
+compiled model can be re-used on other data of the same shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayescount.models.parameterization import choose_parameterization
+from bayescount.models.spec import ModelSpec
+from bayescount.models.zerosum import ZeroSumLayout
+from bayescount.prep.design import Design, GroupLevel, PreparedData
+
+__all__ = ["OBS_DIM", "build_model", "free_dim", "variable_names"]
+
+OBS_DIM = "obs"
+
+
+def free_dim(level: str) -> str:
+    """Name of the dimension of a level's free (unconstrained) effects."""
+    return f"{level}_free_dim"
+
+
+def variable_names(spec: ModelSpec, design: Design) -> dict[str, str]:
+    """Names of the model's parameters, keyed by role (used by summaries and prediction)."""
+    names = {"intercept": "intercept"}
+    for lvl in design.levels:
+        names[f"{lvl.name}_sd"] = f"{lvl.name}_sd"
+        names[f"{lvl.name}_effect"] = f"{lvl.name}_effect"
+    if design.covariate_terms:
+        names["beta"] = "beta"
+    if design.fourier_terms:
+        names["fourier"] = "fourier"
+    if spec.is_negative_binomial:
+        names["alpha"] = "alpha"
+    if spec.is_zero_inflated:
+        names["psi"] = "psi"
+    return names
+
+
+def _coords(design: Design, data: PreparedData) -> dict[str, list]:
+    coords: dict[str, list] = {OBS_DIM: list(range(data.n))}
+    for lvl in design.levels:
+        coords[lvl.name] = list(lvl.labels)
+        layout = ZeroSumLayout(np.asarray(lvl.parent_index, dtype=np.int64))
+        coords[free_dim(lvl.name)] = [lvl.labels[i] for i in layout.free_positions]
+    if design.covariate_terms:
+        coords["covariate"] = design.covariate_terms
+    if design.fourier_terms:
+        coords["fourier_term"] = design.fourier_terms
+    return coords
+
+
+def _group_effect(spec: ModelSpec, lvl: GroupLevel, how: str):
+    layout = ZeroSumLayout(np.asarray(lvl.parent_index, dtype=np.int64))
+    sd = spec.priors.group_sd.create(f"{lvl.name}_sd")
+    if how == "centered":
+        free = pm.Normal(f"{lvl.name}_free", 0.0, sd, dims=free_dim(lvl.name))
+    else:
+        raw = pm.Normal(f"{lvl.name}_free", 0.0, 1.0, dims=free_dim(lvl.name))
+        free = sd * raw
+    return pm.Deterministic(f"{lvl.name}_effect", layout.to_children(free), dims=lvl.name)
+
+
+def _dispersion(spec: ModelSpec, design: Design, codes: dict, log_exposure):
+    by = spec.dispersion_by
+    inv_sqrt = spec.priors.inv_sqrt_dispersion.create(
+        "inv_sqrt_alpha", **({"dims": by} if by else {})
+    )
+    alpha = pm.Deterministic("alpha", 1.0 / pt.square(inv_sqrt), dims=by)
+    alpha_obs = alpha[codes[by]] if by else alpha
+    if spec.dispersion_scales_with_exposure:
+        alpha_obs = alpha_obs * pt.exp(log_exposure) / design.reference_exposure
+    return alpha_obs
+
+
+def build_model(
+    spec: ModelSpec,
+    design: Design,
+    data: PreparedData,
+    parameterization: dict[str, str] | None = None,
+) -> pm.Model:
+    """Build the PyMC model of ``spec`` for ``data``.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model specification.
+    design : Design
+        Encoding fitted on the training data.
+    data : PreparedData
+        Training data encoded by ``design`` (no unseen labels).
+    parameterization : dict, optional
+        ``{level: "centered" | "non_centered"}``; chosen from the data by
+        :func:`~bayescount.models.parameterization.choose_parameterization` when omitted.
+
+    Returns
+    -------
+    pymc.Model
+        With dims ``obs``, one per group level, ``covariate`` and ``fourier_term``.
+    """
+    if data.counts is None:
+        raise ValueError("build_model needs counts; encode the training data.")
+    how = parameterization or choose_parameterization(spec, design, data)
+    priors = spec.priors
+    with pm.Model(coords=_coords(design, data)) as model:
+        log_exposure = pm.Data("log_exposure", data.log_exposure, dims=OBS_DIM)
+        codes = {}
+        for lvl in design.levels:
+            codes[lvl.name] = pm.Data(f"{lvl.name}_idx", data.group_codes[lvl.name], dims=OBS_DIM)
+        intercept = priors.intercept.shifted(design.pooled_log_rate).create("intercept")
+        eta = log_exposure + intercept
+        for lvl in design.levels:
+            eta = eta + _group_effect(spec, lvl, how[lvl.name])[codes[lvl.name]]
+        if design.covariate_terms:
+            X = pm.Data("X", data.covariates, dims=(OBS_DIM, "covariate"))
+            beta = priors.coefficients.create("beta", dims="covariate")
+            eta = eta + pt.dot(X, beta)
+        if design.fourier_terms:
+            F = pm.Data("F", data.fourier, dims=(OBS_DIM, "fourier_term"))
+            fourier = priors.seasonality.create("fourier", dims="fourier_term")
+            eta = eta + pt.dot(F, fourier)
+        mu = pt.exp(eta)
+        y = pm.Data("y_obs", data.counts, dims=OBS_DIM)
+        kwargs = {"mu": mu, "observed": y, "dims": OBS_DIM}
+        if spec.is_negative_binomial:
+            kwargs["alpha"] = _dispersion(spec, design, codes, log_exposure)
+        if spec.is_zero_inflated:
+            kwargs["psi"] = priors.zero_inflation.create("psi")
+        dist = {
+            "poisson": pm.Poisson,
+            "negative_binomial": pm.NegativeBinomial,
+            "zero_inflated_poisson": pm.ZeroInflatedPoisson,
+            "zero_inflated_negative_binomial": pm.ZeroInflatedNegativeBinomial,
+        }[spec.family]
+        dist("y", **kwargs)
+    return model

@@ -1,0 +1,226 @@
+"""Priors as small, validated, serialisable value objects.
+
+Each prior knows how to create its PyMC random variable (:meth:`Prior.create`) and
+round-trips through JSON (:meth:`Prior.to_dict` / :func:`prior_from_dict`).
+:class:`Priors` gathers the defaults of a count model; every scale is on the
+log-rate scale unless stated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+import pymc as pm
+
+from bayescount.exceptions import SpecError
+
+__all__ = [
+    "Beta",
+    "Exponential",
+    "HalfNormal",
+    "HalfStudentT",
+    "Normal",
+    "Prior",
+    "Priors",
+    "StudentT",
+    "prior_from_dict",
+]
+
+
+def _positive(owner: str, **values: float) -> None:
+    for name, value in values.items():
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise SpecError(f"{owner}: {name} must be a positive finite number, got {value!r}.")
+
+
+def _finite(owner: str, **values: float) -> None:
+    for name, value in values.items():
+        if not (isinstance(value, int | float) and math.isfinite(value)):
+            raise SpecError(f"{owner}: {name} must be a finite number, got {value!r}.")
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Base class: a named PyMC distribution with fixed parameters."""
+
+    dist: ClassVar[str] = ""
+    positive: ClassVar[bool] = False
+
+    def kwargs(self) -> dict[str, float]:
+        """Parameters passed to the PyMC distribution."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def create(self, name: str, **kwargs: Any) -> Any:
+        """Create the PyMC random variable ``name`` inside the current model."""
+        return getattr(pm, self.dist)(name, **self.kwargs(), **kwargs)
+
+    def shifted(self, by: float) -> Prior:
+        """Return the prior with its location moved by ``by`` (location priors only)."""
+        raise SpecError(f"{type(self).__name__} has no location to shift.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"dist": name, **parameters}``."""
+        return {"dist": self.dist, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class Normal(Prior):
+    """Normal(mu, sigma)."""
+
+    dist: ClassVar[str] = "Normal"
+    mu: float = 0.0
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        _finite("Normal", mu=self.mu)
+        _positive("Normal", sigma=self.sigma)
+
+    def shifted(self, by: float) -> Normal:  # noqa: D102 - documented on Prior
+        return Normal(self.mu + by, self.sigma)
+
+
+@dataclass(frozen=True)
+class StudentT(Prior):
+    """Student-t(nu, mu, sigma)."""
+
+    dist: ClassVar[str] = "StudentT"
+    nu: float = 3.0
+    mu: float = 0.0
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        _finite("StudentT", mu=self.mu)
+        _positive("StudentT", nu=self.nu, sigma=self.sigma)
+
+    def shifted(self, by: float) -> StudentT:  # noqa: D102 - documented on Prior
+        return StudentT(self.nu, self.mu + by, self.sigma)
+
+
+@dataclass(frozen=True)
+class HalfNormal(Prior):
+    """Half-normal(sigma) on the positive reals."""
+
+    dist: ClassVar[str] = "HalfNormal"
+    positive: ClassVar[bool] = True
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("HalfNormal", sigma=self.sigma)
+
+
+@dataclass(frozen=True)
+class HalfStudentT(Prior):
+    """Half-Student-t(nu, sigma) on the positive reals."""
+
+    dist: ClassVar[str] = "HalfStudentT"
+    positive: ClassVar[bool] = True
+    nu: float = 3.0
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("HalfStudentT", nu=self.nu, sigma=self.sigma)
+
+
+@dataclass(frozen=True)
+class Exponential(Prior):
+    """Exponential(lam) on the positive reals."""
+
+    dist: ClassVar[str] = "Exponential"
+    positive: ClassVar[bool] = True
+    lam: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("Exponential", lam=self.lam)
+
+
+@dataclass(frozen=True)
+class Beta(Prior):
+    """Beta(alpha, beta) on (0, 1)."""
+
+    dist: ClassVar[str] = "Beta"
+    alpha: float = 1.0
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("Beta", alpha=self.alpha, beta=self.beta)
+
+
+_PRIORS: dict[str, type[Prior]] = {
+    cls.dist: cls for cls in (Normal, StudentT, HalfNormal, HalfStudentT, Exponential, Beta)
+}
+
+
+def prior_from_dict(d: dict[str, Any]) -> Prior:
+    """Rebuild a prior from :meth:`Prior.to_dict` output."""
+    params = dict(d)
+    name = params.pop("dist", None)
+    if name not in _PRIORS:
+        raise SpecError(f"Unknown prior {name!r}; choose from {sorted(_PRIORS)}.")
+    return _PRIORS[name](**params)
+
+
+def _require(owner: str, prior: Prior, *, positive: bool | None = None, unit: bool = False):
+    if not isinstance(prior, Prior):
+        raise SpecError(f"{owner} must be a bayescount prior, got {prior!r}.")
+    if unit and not isinstance(prior, Beta):
+        raise SpecError(f"{owner} must be a Beta prior (a probability), got {prior!r}.")
+    if positive is True and not prior.positive:
+        raise SpecError(f"{owner} needs a prior on the positive reals, got {prior!r}.")
+    if positive is False and (prior.positive or isinstance(prior, Beta)):
+        raise SpecError(f"{owner} needs a prior on the real line, got {prior!r}.")
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Priors of a count model (defaults are weakly informative on the log-rate scale).
+
+    Parameters
+    ----------
+    intercept : Prior
+        Prior of the log rate per exposure unit, *relative to the pooled log rate*
+        ``log(sum(counts) / sum(exposure))``: the default ``Normal(0, 2)`` is centred
+        on the pooled rate and allows it to be off by a factor of e^4 either way.
+    group_sd : Prior
+        Standard deviation of each level's group effects (log-rate scale).
+        ``HalfNormal(1)``: a group's rate typically within ×/÷ e^2 of its parent's.
+    coefficients : Prior
+        Covariate coefficients per standard deviation of a numeric covariate, or per
+        level-vs-reference of a categorical one.
+    seasonality : Prior
+        Fourier coefficients.
+    inv_sqrt_dispersion : Prior
+        ``1 / sqrt(alpha)`` of the negative binomial (``var = mu + mu^2 / alpha``);
+        ``HalfNormal(1)`` shrinks towards the Poisson (Stan prior recommendations).
+    zero_inflation : Beta
+        ``psi``, PyMC's probability of the *count* part: P(structural zero) = 1 - psi.
+    """
+
+    intercept: Prior = field(default_factory=lambda: Normal(0.0, 2.0))
+    group_sd: Prior = field(default_factory=lambda: HalfNormal(1.0))
+    coefficients: Prior = field(default_factory=lambda: Normal(0.0, 1.0))
+    seasonality: Prior = field(default_factory=lambda: Normal(0.0, 1.0))
+    inv_sqrt_dispersion: Prior = field(default_factory=lambda: HalfNormal(1.0))
+    zero_inflation: Prior = field(default_factory=lambda: Beta(1.0, 1.0))
+
+    def __post_init__(self) -> None:
+        _require("Priors.intercept", self.intercept, positive=False)
+        _require("Priors.group_sd", self.group_sd, positive=True)
+        _require("Priors.coefficients", self.coefficients, positive=False)
+        _require("Priors.seasonality", self.seasonality, positive=False)
+        _require("Priors.inv_sqrt_dispersion", self.inv_sqrt_dispersion, positive=True)
+        _require("Priors.zero_inflation", self.zero_inflation, unit=True)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Return a JSON-serialisable dict."""
+        return {f.name: getattr(self, f.name).to_dict() for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, dict[str, Any]]) -> Priors:
+        """Rebuild priors from :meth:`to_dict` output (missing entries keep defaults)."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise SpecError(f"Unknown prior name(s) {unknown}; valid names: {sorted(names)}.")
+        return cls(**{k: prior_from_dict(v) for k, v in d.items()})

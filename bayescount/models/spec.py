@@ -1,0 +1,157 @@
+"""The frozen specification of a count model: family, structure, priors, options."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bayescount.exceptions import SpecError
+from bayescount.models.priors import Priors
+from bayescount.prep.schema import CountSchema
+from bayescount.prep.seasonality import Seasonality
+
+__all__ = ["FAMILIES", "PARAMETERIZATIONS", "ModelSpec"]
+
+#: Observation families.
+FAMILIES = (
+    "poisson",
+    "negative_binomial",
+    "zero_inflated_poisson",
+    "zero_inflated_negative_binomial",
+)
+#: Per-level parameterisations of group effects.
+PARAMETERIZATIONS = ("auto", "centered", "non_centered")
+
+Family = Literal[
+    "poisson", "negative_binomial", "zero_inflated_poisson", "zero_inflated_negative_binomial"
+]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that defines a count model, independent of the data values.
+
+    Parameters
+    ----------
+    schema : CountSchema
+        Which columns hold counts, exposure, time, groups and covariates.
+    family : str
+        ``"poisson"``, ``"negative_binomial"`` (NB2: ``var = mu + mu^2 / alpha``),
+        ``"zero_inflated_poisson"`` or ``"zero_inflated_negative_binomial"``. The
+        zero-inflated families follow PyMC: ``psi`` is the probability of the *count*
+        part, so a row is a structural zero with probability ``1 - psi``.
+    seasonality : tuple of Seasonality
+        Fourier components computed from the time column.
+    dispersion_by : str, optional
+        Negative binomial only: a group level whose labels each get their own
+        dispersion. Default ``None``: one dispersion for the whole model.
+    dispersion_scales_with_exposure : bool
+        Negative binomial only: multiply the shape ``alpha`` by
+        ``exposure / median(exposure)`` (brms ``rate()``), so a window twice as long
+        behaves like the sum of two windows. Use it when exposure is a time length.
+        Default ``False`` (constant shape, the usual NB2).
+    parameterization : dict of str to str
+        Per group level: ``"centered"``, ``"non_centered"`` or ``"auto"`` (default).
+        ``"auto"`` picks centred when the median information per group (the expected
+        count for the Poisson, less for an overdispersed NB) reaches
+        ``centered_threshold`` (data-rich groups) and non-centred otherwise.
+    centered_threshold : float
+        Information per group from which ``"auto"`` chooses centred; 10 means the
+        data alone pin a group's log rate to about ±0.3.
+    priors : Priors
+        Prior value objects.
+    """
+
+    schema: CountSchema
+    family: Family = "poisson"
+    seasonality: tuple[Seasonality, ...] = ()
+    dispersion_by: str | None = None
+    dispersion_scales_with_exposure: bool = False
+    parameterization: dict[str, str] = field(default_factory=dict)
+    centered_threshold: float = 10.0
+    priors: Priors = field(default_factory=Priors)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seasonality", tuple(self.seasonality))
+        object.__setattr__(self, "parameterization", dict(self.parameterization))
+        if self.family not in FAMILIES:
+            raise SpecError(f"Unknown family {self.family!r}; choose from {list(FAMILIES)}.")
+        if not self.is_negative_binomial and (
+            self.dispersion_by is not None or self.dispersion_scales_with_exposure
+        ):
+            raise SpecError(
+                "dispersion_by / dispersion_scales_with_exposure apply to negative binomial "
+                f"families only, not {self.family!r}."
+            )
+        if self.dispersion_by is not None and self.dispersion_by not in self.schema.groups:
+            raise SpecError(
+                f"dispersion_by={self.dispersion_by!r} is not a group; groups are "
+                f"{list(self.schema.groups)}."
+            )
+        for level, choice in self.parameterization.items():
+            if level not in self.schema.groups:
+                raise SpecError(
+                    f"parameterization names {level!r}, not a group; groups are "
+                    f"{list(self.schema.groups)}."
+                )
+            if choice not in PARAMETERIZATIONS:
+                raise SpecError(
+                    f"parameterization[{level!r}]={choice!r}; choose from {list(PARAMETERIZATIONS)}."
+                )
+        if self.dispersion_scales_with_exposure and self.schema.exposure is None:
+            raise SpecError("dispersion_scales_with_exposure needs an exposure column.")
+        if not self.centered_threshold > 0:
+            raise SpecError("centered_threshold must be > 0.")
+        names = [s.name for s in self.seasonality]
+        if len(set(names)) != len(names):
+            raise SpecError(f"Seasonality components repeat a name: {names}.")
+
+    @property
+    def is_negative_binomial(self) -> bool:
+        """Whether the family has a dispersion parameter."""
+        return self.family.endswith("negative_binomial")
+
+    @property
+    def is_zero_inflated(self) -> bool:
+        """Whether the family has a zero-inflation parameter."""
+        return self.family.startswith("zero_inflated")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict."""
+        return {
+            "schema": self.schema.to_dict(),
+            "family": self.family,
+            "seasonality": [
+                {"name": s.name, "period_days": s.period_days, "order": s.order}
+                for s in self.seasonality
+            ],
+            "dispersion_by": self.dispersion_by,
+            "dispersion_scales_with_exposure": self.dispersion_scales_with_exposure,
+            "parameterization": dict(sorted(self.parameterization.items())),
+            "centered_threshold": self.centered_threshold,
+            "priors": self.priors.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelSpec:
+        """Rebuild a spec from :meth:`to_dict` output."""
+        return cls(
+            schema=CountSchema.from_dict(d["schema"]),
+            family=d["family"],
+            seasonality=tuple(Seasonality(**s) for s in d["seasonality"]),
+            dispersion_by=d["dispersion_by"],
+            dispersion_scales_with_exposure=d["dispersion_scales_with_exposure"],
+            parameterization=d["parameterization"],
+            centered_threshold=d["centered_threshold"],
+            priors=Priors.from_dict(d["priors"]),
+        )
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys), the input of :meth:`hash`."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()

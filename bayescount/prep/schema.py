@@ -1,0 +1,107 @@
+"""The data contract: which column holds what."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from bayescount.exceptions import SpecError
+
+__all__ = ["CountSchema"]
+
+Nesting = Literal["nested", "crossed"]
+
+
+@dataclass(frozen=True)
+class CountSchema:
+    """Names the columns of a count table.
+
+    Parameters
+    ----------
+    counts : str
+        Column of non-negative integer counts (errors, restarts, alerts...).
+    exposure : str or None
+        Column of the exposure each count was observed over (requests served,
+        node-seconds, window length). Required: pass ``None`` explicitly to model
+        counts without exposure (every row then has exposure 1).
+    exposure_unit : str, optional
+        Human-readable unit of the exposure (``"requests"``, ``"node-hours"``); used
+        in reports and to label rates.
+    time : str, optional
+        Timestamp column. Needed for seasonality, duplicate detection per series,
+        and time-based splits.
+    groups : tuple of str
+        Grouping columns, outer to inner when ``nesting="nested"``
+        (``("region", "service", "node")``).
+    nesting : {"nested", "crossed"}
+        ``"nested"``: each inner label belongs to exactly one outer label and its
+        effect is centred on its parent's. ``"crossed"``: independent factors.
+    covariates : tuple of str
+        Covariate columns. Numeric columns are standardised; string, boolean or
+        categorical columns are one-hot encoded against a reference level.
+        ``"a:b"`` names the product (interaction) of two covariates.
+    """
+
+    counts: str
+    exposure: str | None
+    exposure_unit: str = ""
+    time: str | None = None
+    groups: tuple[str, ...] = ()
+    nesting: Nesting = "nested"
+    covariates: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", tuple(self.groups))
+        object.__setattr__(self, "covariates", tuple(self.covariates))
+        if not isinstance(self.counts, str) or not self.counts:
+            raise SpecError(f"counts must name a column, got {self.counts!r}.")
+        if self.nesting not in ("nested", "crossed"):
+            raise SpecError(
+                f"nesting must be 'nested' or 'crossed', got {self.nesting!r}."
+            )
+        if len(set(self.groups)) != len(self.groups):
+            raise SpecError(f"groups repeat a column: {list(self.groups)}.")
+        used = [self.counts, self.exposure, self.time, *self.groups]
+        for term in self.covariates:
+            for part in term.split(":"):
+                if part in used:
+                    raise SpecError(
+                        f"covariate {term!r} uses column {part!r}, which already serves "
+                        "as counts, exposure, time or a group."
+                    )
+            if term.count(":") > 1:
+                raise SpecError(
+                    f"covariate {term!r}: only two-way interactions 'a:b' are supported."
+                )
+
+    @property
+    def main_covariates(self) -> tuple[str, ...]:
+        """Covariate columns used on their own or inside interactions, in order."""
+        seen: dict[str, None] = {}
+        for term in self.covariates:
+            for part in term.split(":"):
+                seen[part] = None
+        return tuple(seen)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column this schema reads."""
+        cols = [self.counts, self.exposure, self.time, *self.groups, *self.main_covariates]
+        return tuple(c for c in cols if c is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict."""
+        d = asdict(self)
+        d["groups"] = list(self.groups)
+        d["covariates"] = list(self.covariates)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CountSchema:
+        """Rebuild a schema from :meth:`to_dict` output."""
+        return cls(**{**d, "groups": tuple(d["groups"]), "covariates": tuple(d["covariates"])})
+
+    def to_json(self) -> str:
+        """Return the schema as canonical JSON."""
+        return json.dumps(self.to_dict(), sort_keys=True)

@@ -1,0 +1,753 @@
+"""Check a count table against its :class:`~bayescount.prep.schema.CountSchema`.
+
+:func:`validate_frame` is the single gate every table passes before a model sees it.
+It returns a clean copy with canonical dtypes, or raises one of bayescount's
+:class:`~bayescount.exceptions.DataError` subclasses whose message names the column,
+counts the bad rows, shows the first few (row label: value) and says what to do.
+
+This module is pure pandas/numpy; it never imports pymc.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import numbers
+import warnings
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from bayescount._warnings import warn
+from bayescount.exceptions import (
+    ColumnNotFoundError,
+    CountValueError,
+    DataError,
+    DataWarning,
+    DuplicateRowError,
+    ExposureError,
+    MissingValueError,
+    NestingError,
+    TimestampError,
+)
+from bayescount.prep.schema import CountSchema
+
+__all__ = ["validate_frame"]
+
+_LIMIT = 5
+_INT64_MAX = np.iinfo(np.int64).max
+# Object columns whose values infer as one of these are parsed by pandas in one go.
+_DATETIME_LIKE = frozenset({"string", "datetime", "datetime64", "date"})
+_NUMERIC_OBJECT = frozenset({"integer", "floating", "mixed-integer-float"})
+# Object columns of these are refused as covariates (derive a feature instead).
+_UNSUPPORTED_OBJECT = frozenset(
+    {
+        "datetime",
+        "datetime64",
+        "date",
+        "time",
+        "timedelta",
+        "timedelta64",
+        "period",
+        "complex",
+        "interval",
+    }
+)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _fmt(value: Any) -> str:
+    """Format one value or row label for an error message."""
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    return str(value)
+
+
+def _format_rows(
+    index_labels: Sequence[Hashable],
+    values: Sequence[Any],
+    limit: int = 5,
+    *,
+    total: int | None = None,
+) -> str:
+    """Format the first ``limit`` offending rows as ``"rows 4: -1, 17: -2"``.
+
+    Parameters
+    ----------
+    index_labels : sequence of hashable
+        Row labels (the input frame's index labels) of the offending rows.
+    values : sequence
+        The offending value of each row, in the same order.
+    limit : int, default 5
+        How many rows to show; the rest are summarised as ``"and N more"``.
+    total : int, optional
+        How many rows offend in all, when only the first ones are passed.
+
+    Returns
+    -------
+    str
+        ``"row 4: -1"`` for one row, ``"rows 4: -1, 17: -2 and 3 more"`` for several.
+    """
+    pairs = list(zip(index_labels, values, strict=True))
+    total = len(pairs) if total is None else total
+    shown = ", ".join(f"{_fmt(label)}: {_fmt(value)}" for label, value in pairs[:limit])
+    word = "row" if total == 1 else "rows"
+    more = f" and {total - limit} more" if total > limit else ""
+    return f"{word} {shown}{more}"
+
+
+def _plural(n: int, singular: str, plural: str | None = None) -> str:
+    """Return ``"1 count"`` / ``"3 counts"``."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def _rows(index: pd.Index, series: pd.Series, mask: np.ndarray) -> str:
+    """Format the rows selected by ``mask``: labels from ``index``, values from ``series``."""
+    positions = np.flatnonzero(mask)
+    first = positions[:_LIMIT]
+    return _format_rows(list(index[first]), list(series.iloc[first]), _LIMIT, total=len(positions))
+
+
+def _labels(index: pd.Index, mask: np.ndarray) -> str:
+    """Format only the row labels selected by ``mask``: ``"rows 3, 7 and 2 more"``."""
+    positions = np.flatnonzero(mask)
+    shown = ", ".join(_fmt(label) for label in index[positions[:_LIMIT]])
+    more = f" and {len(positions) - _LIMIT} more" if len(positions) > _LIMIT else ""
+    return f"{'row' if len(positions) == 1 else 'rows'} {shown}{more}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_blank(value: Any) -> bool:
+    """Return True for strings that are empty or only whitespace."""
+    return isinstance(value, str) and not value.strip()
+
+
+def _is_na(value: Any) -> bool:
+    """Return True for a missing scalar (None, NaN, NaT, NA); False for anything else."""
+    result = pd.isna(value)
+    return bool(result) if isinstance(result, (bool, np.bool_)) else False
+
+
+def _missing_mask(series: pd.Series) -> np.ndarray:
+    """Return where ``series`` is NaN/None/NaT/NA or a blank (empty/whitespace) string."""
+    mask = series.isna().to_numpy(dtype=bool)
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or ptypes.is_object_dtype(dtype):
+        values = series.to_numpy(dtype=object)
+        blank = np.fromiter((_is_blank(v) for v in values), dtype=bool, count=len(values))
+        mask = mask | blank
+    elif ptypes.is_string_dtype(dtype):
+        mask = mask | series.str.strip().eq("").to_numpy(dtype=bool, na_value=False)
+    return mask
+
+
+def _is_real_number(value: Any) -> bool:
+    """Return True for int/float-like values that are not booleans."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_numeric_column(series: pd.Series) -> bool:
+    """Return True for real-number dtypes (booleans and complex numbers excluded)."""
+    dtype = series.dtype
+    return (
+        ptypes.is_numeric_dtype(dtype)
+        and not ptypes.is_bool_dtype(dtype)
+        and not ptypes.is_complex_dtype(dtype)
+        and not isinstance(dtype, pd.CategoricalDtype)
+    )
+
+
+def _as_numeric(
+    series: pd.Series, name: str, index: pd.Index, error: type[DataError], what: str
+) -> pd.Series:
+    """Return ``series`` with a real-number dtype or raise ``error``.
+
+    Object columns that hold only numbers (and missing values) are converted; strings,
+    booleans and everything else are refused with a pointer to ``pd.to_numeric``.
+    """
+    if _is_numeric_column(series):
+        return series
+    if ptypes.is_object_dtype(series.dtype):
+        values = series.to_numpy(dtype=object)
+        bad = np.array([not (_is_real_number(v) or _is_na(v)) for v in values], dtype=bool)
+        if not bad.any():
+            return pd.to_numeric(series)
+    elif ptypes.is_bool_dtype(series.dtype):
+        raise error(
+            f"Column {name!r} holds booleans (dtype {series.dtype}), but {what} must be "
+            f"numbers. If True/False mean 1/0, convert with data[{name!r}].astype('int64')."
+        )
+    else:
+        bad = ~series.isna().to_numpy(dtype=bool)
+        if not bad.any():
+            bad = np.ones(len(series), dtype=bool)
+    raise error(
+        f"Column {name!r} holds {_plural(int(bad.sum()), 'non-numeric value')} "
+        f"(dtype {series.dtype}; {_rows(index, series, bad)}), but {what} must be "
+        f"numbers. Convert with pd.to_numeric(data[{name!r}]) and fix or drop the rows it "
+        "cannot parse."
+    )
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _roles(schema: CountSchema) -> dict[str, str]:
+    """Map each schema column to its role, for error messages."""
+    roles: dict[str, str] = {}
+    for col in schema.main_covariates:
+        roles[col] = "covariate"
+    for col in schema.groups:
+        roles[col] = "group"
+    if schema.time is not None:
+        roles[schema.time] = "time"
+    if schema.exposure is not None:
+        roles[schema.exposure] = "exposure"
+    roles[schema.counts] = "counts"
+    return roles
+
+
+def _check_columns(data: pd.DataFrame, schema: CountSchema, for_prediction: bool) -> list[str]:
+    """Return the schema columns to read, raising if any are missing or repeated."""
+    present = set(data.columns)
+    roles = _roles(schema)
+    wanted = list(dict.fromkeys(schema.columns))
+    if for_prediction and schema.counts not in present:
+        wanted.remove(schema.counts)
+    missing = [col for col in wanted if col not in present]
+    if missing:
+        listed = ", ".join(f"{col!r} ({roles[col]})" for col in missing)
+        available = sorted(map(str, data.columns))
+        message = (
+            f"{_plural(len(missing), 'column')} of the schema not found in the data: "
+            f"{listed}. Available columns: {available}. Check the names given to "
+            "CountSchema or rename the data's columns."
+        )
+        if for_prediction and schema.exposure in missing:
+            message += (
+                f" The exposure column {schema.exposure!r} is required for new rows too: "
+                "predicted counts scale with exposure, so add the exposure each new row "
+                "covers."
+            )
+        raise ColumnNotFoundError(message)
+    columns = pd.Index(data.columns)
+    for col in wanted:
+        n = int((columns == col).sum())
+        if n > 1:
+            raise DataError(
+                f"Column {col!r} appears {n} times in the data; bayescount cannot tell "
+                "which one to use. Rename or drop the duplicates."
+            )
+    return wanted
+
+
+# --------------------------------------------------------------------------- counts
+
+
+def _validate_counts(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
+    """Return the counts as int64 or raise :class:`CountValueError`."""
+    series = _as_numeric(series, name, index, CountValueError, "counts")
+    if ptypes.is_integer_dtype(series.dtype):
+        missing = series.isna().to_numpy(dtype=bool)
+        as_float = None
+    else:
+        as_float = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = ~np.isfinite(as_float)
+    if missing.any():
+        raise CountValueError(
+            f"Column {name!r} has {_plural(int(missing.sum()), 'missing or non-finite count')}"
+            f" ({_rows(index, series, missing)}). Counts must be finite whole numbers >= 0; "
+            "fill or drop these rows."
+        )
+    negative = (series < 0).to_numpy(dtype=bool)
+    if negative.any():
+        raise CountValueError(
+            f"Column {name!r} has {_plural(int(negative.sum()), 'negative count')} "
+            f"({_rows(index, series, negative)}). Counts must be >= 0; fix or drop these rows."
+        )
+    if as_float is not None:
+        fractional = as_float != np.floor(as_float)
+        if fractional.any():
+            raise CountValueError(
+                f"Column {name!r} has {_plural(int(fractional.sum()), 'non-integer count')} "
+                f"({_rows(index, series, fractional)}). Counts must be whole numbers (3.0 is "
+                "fine, 2.5 is not); if the column holds rates, multiply them back by the "
+                "exposure and round, or fix these rows."
+            )
+        too_large = as_float >= 2.0**63
+    else:
+        too_large = (series > _INT64_MAX).to_numpy(dtype=bool)
+    if too_large.any():
+        raise CountValueError(
+            f"Column {name!r} has {_plural(int(too_large.sum()), 'count')} above the int64 "
+            f"maximum ({_rows(index, series, too_large)}). Fix these rows."
+        )
+    if as_float is not None:
+        return pd.Series(as_float.astype(np.int64), index=series.index, name=name)
+    return series.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- exposure
+
+
+def _validate_exposure(
+    series: pd.Series,
+    name: str,
+    index: pd.Index,
+    counts: pd.Series | None,
+    counts_name: str,
+    for_prediction: bool,
+) -> tuple[pd.Series, np.ndarray]:
+    """Return the exposure as float64 and the mask of rows to keep."""
+    series = _as_numeric(series, name, index, ExposureError, "exposures")
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ExposureError(
+            f"Column {name!r} has {_plural(int(bad.sum()), 'missing or non-finite exposure')} "
+            f"({_rows(index, series, bad)}). Exposure must be a finite number > 0; fill or "
+            "drop these rows."
+        )
+    bad = values < 0
+    if bad.any():
+        raise ExposureError(
+            f"Column {name!r} has {_plural(int(bad.sum()), 'negative exposure')} "
+            f"({_rows(index, series, bad)}). Exposure must be > 0; fix or drop these rows."
+        )
+    zero = values == 0
+    keep = np.ones(len(values), dtype=bool)
+    if zero.any():
+        if for_prediction:
+            raise ExposureError(
+                f"Column {name!r} has {_plural(int(zero.sum()), 'zero exposure')} "
+                f"({_rows(index, series, zero)}). New rows need exposure > 0 to predict "
+                "counts over; drop these rows or set the exposure to predict for."
+            )
+        if counts is None:  # pragma: no cover - counts always present when fitting
+            raise ExposureError(f"Column {name!r} has zero exposures; exposure must be > 0.")
+        positive = zero & (counts.to_numpy() > 0)
+        if positive.any():
+            raise ExposureError(
+                f"Column {name!r} has {_plural(int(positive.sum()), 'zero exposure')} on "
+                f"rows with a positive count ({counts_name!r} on "
+                f"{_rows(index, counts, positive)}). A count needs exposure > 0; fix the "
+                "exposure or drop these rows."
+            )
+        keep = ~zero
+    return pd.Series(values, index=series.index, name=name), keep
+
+
+# --------------------------------------------------------------------------- time
+
+
+def _parse_one(value: Any) -> pd.Timestamp | None:
+    """Parse one timestamp-like value, or return None when it is not one."""
+    if not isinstance(value, (str, _dt.date, np.datetime64)):
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return None if stamp is pd.NaT else stamp
+
+
+def _parse_elementwise(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
+    """Parse value by value: slow, but finds bad values and mixed time zones."""
+    values = series.to_numpy(dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        stamps = [_parse_one(v) for v in values]
+    bad = np.array([s is None for s in stamps], dtype=bool)
+    if bad.any():
+        numbers_seen = any(_is_real_number(v) for v in values[bad])
+        hint = (
+            " Numbers are not accepted as timestamps: convert epoch values with "
+            f"pd.to_datetime(data[{name!r}], unit='s') first."
+            if numbers_seen
+            else ""
+        )
+        raise TimestampError(
+            f"Column {name!r} has {_plural(int(bad.sum()), 'unparseable timestamp')} "
+            f"({_rows(index, series, bad)}). Use ISO 8601 strings such as "
+            "'2024-01-31T12:00:00Z' or datetime values; pd.to_datetime(data"
+            f"[{name!r}], format=...) shows where parsing fails.{hint}"
+        )
+    good = [stamp for stamp in stamps if stamp is not None]
+    zones: dict[str | None, list[int]] = {}
+    for pos, stamp in enumerate(good):
+        zones.setdefault(None if stamp.tzinfo is None else str(stamp.tzinfo), []).append(pos)
+    _check_zones(zones, name, index, series)
+    try:
+        parsed = pd.DatetimeIndex(good)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise TimestampError(
+            f"Column {name!r}: the timestamps parse one by one but cannot be combined "
+            f"({exc}). Convert them with pd.to_datetime(data[{name!r}], utc=True) first."
+        ) from exc
+    return pd.Series(parsed, index=series.index, name=name)
+
+
+def _check_zones(
+    zones: dict[str | None, list[int]], name: str, index: pd.Index, series: pd.Series
+) -> None:
+    """Raise :class:`TimestampError` if timestamps mix naive/aware or time zones."""
+    if len(zones) <= 1:
+        return
+
+    def rows_of(positions: list[int]) -> str:
+        mask = np.zeros(len(series), dtype=bool)
+        mask[positions] = True
+        return _rows(index, series, mask)
+
+    if None in zones:
+        aware = sorted(
+            pos for key, pos_list in zones.items() if key is not None for pos in pos_list
+        )
+        raise TimestampError(
+            f"Column {name!r} mixes {_plural(len(zones[None]), 'naive timestamp')} (no time "
+            f"zone; {rows_of(zones[None])}) with {_plural(len(aware), 'time-zone-aware one')}"
+            f" ({rows_of(aware)}). Make them consistent: give every value a zone or offset "
+            "(e.g. Series.dt.tz_localize), or strip the zones from all of them."
+        )
+    parts = "; ".join(
+        f"{key}: {rows_of(positions)}" for key, positions in list(zones.items())[:_LIMIT]
+    )
+    raise TimestampError(
+        f"Column {name!r} mixes {len(zones)} time zones/offsets ({parts}). Timestamps must "
+        f"share one time zone; convert them first with pd.to_datetime(data[{name!r}], "
+        "utc=True)."
+    )
+
+
+def _parse_strings(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
+    """Parse an object/string column of timestamps."""
+    missing = _missing_mask(series)
+    if missing.any():
+        raise TimestampError(
+            f"Column {name!r} has {_plural(int(missing.sum()), 'missing timestamp')} "
+            f"({_rows(index, series, missing)}). Every row needs a "
+            "timestamp; fill or drop these rows."
+        )
+    inferred = ptypes.infer_dtype(series, skipna=False)
+    if inferred in _DATETIME_LIKE:
+        attempts: list[dict[str, Any]] = [{}]
+        if inferred == "string":
+            attempts.append({"format": "ISO8601"})
+        for kwargs in attempts:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    return pd.to_datetime(series, **kwargs)
+            except (ValueError, TypeError, OverflowError):
+                continue
+    return _parse_elementwise(series, name, index)
+
+
+def _validate_time(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
+    """Return the timestamps as ``datetime64[ns]`` or ``datetime64[ns, UTC]``."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+        dtype = series.dtype
+    if ptypes.is_datetime64_any_dtype(dtype):
+        parsed = series
+    elif ptypes.is_bool_dtype(dtype) or ptypes.is_numeric_dtype(dtype):
+        raise TimestampError(
+            f"Column {name!r} holds numbers (dtype {dtype}), not timestamps. Convert epoch "
+            f"values first, e.g. pd.to_datetime(data[{name!r}], unit='s'), or pass "
+            "datetime values or ISO 8601 strings."
+        )
+    elif ptypes.is_object_dtype(dtype) or ptypes.is_string_dtype(dtype):
+        parsed = _parse_strings(series, name, index)
+    else:
+        raise TimestampError(
+            f"Column {name!r} has dtype {dtype}, which is not a timestamp. Convert it with "
+            f"pd.to_datetime(data[{name!r}]) first."
+        )
+    missing = parsed.isna().to_numpy(dtype=bool)
+    if missing.any():
+        raise TimestampError(
+            f"Column {name!r} has {_plural(int(missing.sum()), 'missing timestamp')} "
+            f"({_rows(index, series, missing)}). Every row needs a "
+            "timestamp; fill or drop these rows."
+        )
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_convert("UTC")
+        naive = parsed.dt.tz_localize(None)
+    else:
+        naive = parsed
+    out_of_range = ((naive < pd.Timestamp.min) | (naive > pd.Timestamp.max)).to_numpy(dtype=bool)
+    if out_of_range.any():
+        raise TimestampError(
+            f"Column {name!r} has {_plural(int(out_of_range.sum()), 'timestamp')} outside "
+            f"{pd.Timestamp.min.year}-{pd.Timestamp.max.year} "
+            f"({_rows(index, parsed, out_of_range)}). Fix these rows."
+        )
+    return parsed.dt.as_unit("ns").rename(name)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def _label(value: Any) -> str:
+    """Turn one label into a str; whole floats lose their ``.0`` (3.0 -> "3")."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)
+
+
+def _to_labels(series: pd.Series) -> pd.Series:
+    """Convert a column of labels into pandas ``str`` dtype."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+        dtype = series.dtype
+    if ptypes.is_object_dtype(dtype) or ptypes.is_float_dtype(dtype):
+        series = series.astype(object).map(_label)
+    return series.astype("str")
+
+
+def _validate_labels(series: pd.Series, name: str, index: pd.Index, role: str) -> pd.Series:
+    """Return a label column as str, refusing missing labels."""
+    missing = _missing_mask(series)
+    if missing.any():
+        raise MissingValueError(
+            f"{role} column {name!r} has {_plural(int(missing.sum()), 'missing label')} "
+            f"({_rows(index, series, missing)}). Fill them (e.g. with "
+            "'unknown') or drop these rows."
+        )
+    return _to_labels(series).rename(name)
+
+
+def _covariate_kind(series: pd.Series, name: str) -> str:
+    """Return ``"numeric"`` or ``"categorical"`` for a covariate column."""
+    dtype = series.dtype
+    if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    kind = "unsupported"
+    if ptypes.is_complex_dtype(dtype):
+        pass
+    elif ptypes.is_numeric_dtype(dtype):
+        kind = "numeric"
+    elif ptypes.is_object_dtype(dtype):
+        inferred = ptypes.infer_dtype(series, skipna=True)
+        if inferred in _NUMERIC_OBJECT or inferred == "empty":
+            kind = "numeric"
+        elif inferred not in _UNSUPPORTED_OBJECT:
+            kind = "categorical"
+    elif ptypes.is_string_dtype(dtype):
+        kind = "categorical"
+    if kind == "unsupported":
+        raise DataError(
+            f"Covariate column {name!r} holds values of dtype {dtype} that are not numbers, "
+            "booleans, strings or categories. Derive a numeric or categorical feature from "
+            "it (e.g. the hour of day) first."
+        )
+    return kind
+
+
+def _validate_covariate(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
+    """Return a covariate as float64 (numeric) or str labels (categorical)."""
+    if _covariate_kind(series, name) == "categorical":
+        return _validate_labels(series, name, index, "Covariate")
+    if ptypes.is_object_dtype(series.dtype):
+        series = pd.to_numeric(series.astype(object).where(series.notna(), np.nan))
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise MissingValueError(
+            f"Covariate column {name!r} has "
+            f"{_plural(int(bad.sum()), 'missing or non-finite value')} "
+            f"({_rows(index, series, bad)}). Covariates must be finite; "
+            "impute, fill or drop these rows."
+        )
+    return pd.Series(values, index=series.index, name=name)
+
+
+# --------------------------------------------------------------------------- table checks
+
+
+def _check_duplicates(frame: pd.DataFrame, keys: list[str], index: pd.Index) -> None:
+    """Raise :class:`DuplicateRowError` if a (groups..., time) key appears twice."""
+    dup = frame.duplicated(subset=keys, keep=False).to_numpy(dtype=bool)
+    if not dup.any():
+        return
+    rows = frame.loc[dup, keys]
+    groups = rows.groupby(keys, sort=False, dropna=False).indices
+    examples = []
+    for key, positions in list(groups.items())[:_LIMIT]:
+        key_tuple = key if isinstance(key, tuple) else (key,)
+        shown = ", ".join(f"{col}={_fmt(v)}" for col, v in zip(keys, key_tuple, strict=True))
+        labels = ", ".join(_fmt(lbl) for lbl in index[np.flatnonzero(dup)[positions]][:_LIMIT])
+        examples.append(f"{shown} at rows {labels}")
+    more = f"; and {len(groups) - _LIMIT} more" if len(groups) > _LIMIT else ""
+    raise DuplicateRowError(
+        f"Columns {keys} have {_plural(len(groups), 'duplicated key')} over "
+        f"{_plural(int(dup.sum()), 'row')} ({'; '.join(examples)}{more}). Each "
+        f"({', '.join(keys)}) combination must appear once; aggregate the duplicates first, "
+        f"e.g. data.groupby({keys}, as_index=False).sum(), or drop them."
+    )
+
+
+def _check_nesting(frame: pd.DataFrame, groups: Sequence[str]) -> None:
+    """Raise :class:`NestingError` if an inner label has more than one parent."""
+    for outer, inner in zip(groups[:-1], groups[1:], strict=True):
+        pairs = frame[[outer, inner]].drop_duplicates()
+        n_parents = pairs.groupby(inner, sort=False)[outer].nunique()
+        bad = n_parents[n_parents > 1]
+        if bad.empty:
+            continue
+        examples = []
+        for label in list(bad.index)[:_LIMIT]:
+            parents = sorted(pairs.loc[pairs[inner] == label, outer])
+            listed = ", ".join(_fmt(p) for p in parents[:_LIMIT])
+            if len(parents) > _LIMIT:
+                listed += f" and {len(parents) - _LIMIT} more"
+            examples.append(f"{_fmt(label)} under {listed}")
+        more = f"; and {len(bad) - _LIMIT} more" if len(bad) > _LIMIT else ""
+        raise NestingError(
+            f"Group column {inner!r} has {_plural(len(bad), 'label')} under more than one "
+            f"{outer!r} label ({'; '.join(examples)}{more}). With nesting='nested' each "
+            f"{inner!r} label must belong to exactly one {outer!r}. Make the labels unique, "
+            f"e.g. data[{inner!r}] = data[{outer!r}] + '/' + data[{inner!r}] "
+            f"(\"{outer}/{inner}\"), or use nesting='crossed' if the factors are crossed."
+        )
+
+
+# --------------------------------------------------------------------------- public
+
+
+def validate_frame(
+    data: pd.DataFrame, schema: CountSchema, *, for_prediction: bool = False
+) -> pd.DataFrame:
+    """Check ``data`` against ``schema`` and return a clean copy.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The count table. It is never modified.
+    schema : CountSchema
+        Names the counts, exposure, time, group and covariate columns.
+    for_prediction : bool, default False
+        Validate new rows to predict for: the counts column becomes optional (checked
+        when present), exposure must be present and > 0, and the duplicate and nesting
+        checks are skipped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame holding only ``schema.columns`` (in that order; counts left out in
+        prediction mode when absent), with the input's index labels and canonical dtypes:
+        counts ``int64``; exposure ``float64``; time ``datetime64[ns]`` when naive or
+        ``datetime64[ns, UTC]`` when time-zone aware; group labels ``str``; numeric
+        covariates ``float64`` and boolean/string/categorical covariates ``str``. When
+        fitting, rows with zero exposure and a zero count are dropped (with a
+        :class:`~bayescount.exceptions.DataWarning`).
+
+    Raises
+    ------
+    ColumnNotFoundError
+        A schema column is not in ``data`` (all missing ones are listed).
+    CountValueError
+        Counts are missing, non-finite, negative, fractional or not numeric.
+    ExposureError
+        Exposure is missing, non-finite, negative, or zero where that is not allowed.
+    TimestampError
+        Timestamps are missing, numeric, unparseable, or mix time zones.
+    MissingValueError
+        A group label or covariate value is missing (or a numeric covariate infinite).
+    DuplicateRowError
+        When fitting with a time column: a (groups..., time) key appears twice.
+    NestingError
+        When fitting nested groups: an inner label sits under two outer labels.
+    DataError
+        The frame has no rows (before or after dropping), or repeats a schema column.
+    TypeError
+        ``data`` is not a DataFrame or ``schema`` not a CountSchema.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> schema = CountSchema(counts="errors", exposure="requests", groups=("service",))
+    >>> df = pd.DataFrame(
+    ...     {"errors": [1.0, 0.0], "requests": [100, 50], "service": ["api", "db"]}
+    ... )
+    >>> validate_frame(df, schema).dtypes.astype(str).tolist()
+    ['int64', 'float64', 'str']
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    if not isinstance(schema, CountSchema):
+        raise TypeError(f"schema must be a CountSchema, got {type(schema).__name__}.")
+
+    columns = _check_columns(data, schema, for_prediction)
+    if len(data) == 0:
+        raise DataError(
+            "The data have no rows. Pass a DataFrame with at least one row"
+            + (" to predict for." if for_prediction else " to fit.")
+        )
+
+    index = data.index
+    raw = {col: data[col].reset_index(drop=True) for col in columns}
+    out: dict[str, pd.Series] = {}
+
+    counts = None
+    if schema.counts in raw:
+        counts = _validate_counts(raw[schema.counts], schema.counts, index)
+        out[schema.counts] = counts
+
+    keep = np.ones(len(data), dtype=bool)
+    if schema.exposure is not None:
+        exposure, keep = _validate_exposure(
+            raw[schema.exposure], schema.exposure, index, counts, schema.counts, for_prediction
+        )
+        out[schema.exposure] = exposure
+
+    if not keep.all():
+        n_drop = int((~keep).sum())
+        if not keep.any():
+            raise DataError(
+                f"All {_plural(n_drop, 'row')} have zero exposure ({schema.exposure!r}) and "
+                f"a zero count ({schema.counts!r}); no rows remain to fit. Check the "
+                "exposure column."
+            )
+        warn(
+            f"Dropped {_plural(n_drop, 'row')} with zero exposure ({schema.exposure!r} == 0) "
+            f"and zero count ({schema.counts!r} == 0) ({_labels(index, ~keep)}); they carry "
+            "no information. Drop them yourself to silence this warning.",
+            DataWarning,
+        )
+        positions = np.flatnonzero(keep)
+        index = index[positions]
+        raw = {col: s.iloc[positions].reset_index(drop=True) for col, s in raw.items()}
+        out = {col: s.iloc[positions].reset_index(drop=True) for col, s in out.items()}
+
+    if schema.time is not None:
+        out[schema.time] = _validate_time(raw[schema.time], schema.time, index)
+    for col in schema.groups:
+        out[col] = _validate_labels(raw[col], col, index, "Group")
+    for col in schema.main_covariates:
+        out[col] = _validate_covariate(raw[col], col, index)
+
+    frame = pd.DataFrame({col: out[col] for col in columns})
+    if not for_prediction:
+        if schema.time is not None:
+            _check_duplicates(frame, [*schema.groups, schema.time], index)
+        if schema.nesting == "nested" and len(schema.groups) >= 2:
+            _check_nesting(frame, schema.groups)
+    frame.index = index
+    return frame
