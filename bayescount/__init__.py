@@ -1,1 +1,72 @@
-"""Bayesian hierarchical models of count telemetry."""
+"""bayescount: Bayesian hierarchical models of count telemetry.
+
+The public API, in the order data flows::
+
+    CountSchema, validate_frame      prepare
+    CountModel, ModelSpec, Priors    specify, build and fit
+    check_convergence, Prediction    check and predict
+    load                             read a saved fit back
+"""
+
+from bayescount.count_model import CountModel
+from bayescount.exceptions import (
+    BayescountError,
+    BayescountWarning,
+    ConvergenceWarning,
+    DataError,
+    DataWarning,
+    FitFileError,
+    NotFittedError,
+    SpecError,
+)
+from bayescount.inference import (
+    ConvergenceReport,
+    ConvergenceThresholds,
+    Prediction,
+    SamplerConfig,
+    check_convergence,
+)
+from bayescount.io import load_fit as load
+from bayescount.io import read_table
+from bayescount.models import (
+    Beta,
+    Exponential,
+    HalfNormal,
+    HalfStudentT,
+    ModelSpec,
+    Normal,
+    Priors,
+    StudentT,
+)
+from bayescount.prep import CountSchema, Seasonality
+from bayescount.prep.validate import validate_frame
+
+__all__ = [
+    "BayescountError",
+    "BayescountWarning",
+    "Beta",
+    "ConvergenceReport",
+    "ConvergenceThresholds",
+    "ConvergenceWarning",
+    "CountModel",
+    "CountSchema",
+    "DataError",
+    "DataWarning",
+    "Exponential",
+    "FitFileError",
+    "HalfNormal",
+    "HalfStudentT",
+    "ModelSpec",
+    "Normal",
+    "NotFittedError",
+    "Prediction",
+    "Priors",
+    "SamplerConfig",
+    "Seasonality",
+    "SpecError",
+    "StudentT",
+    "check_convergence",
+    "load",
+    "read_table",
+    "validate_frame",
+]

@@ -1,0 +1,7 @@
+"""``python -m bayescount``."""
+
+import sys
+
+from bayescount.cli import main
+
+sys.exit(main())
