@@ -29,7 +29,10 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every registered subcommand."""
-    parser = _Parser(prog="bayescount", description=__doc__)
+    parser = _Parser(
+        prog="bayescount",
+        description="Bayesian hierarchical models of count telemetry: fit, check, predict.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for module in COMMAND_MODULES:
         module.register(sub)

@@ -144,9 +144,12 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
         help=f"per-level group-effect parameterization, CHOICE in {list(PARAMETERIZATIONS)}",
     )
     sampling = parser.add_argument_group("sampling")
-    sampling.add_argument("--draws", type=_int_at_least(1), default=1000, metavar="N")
-    sampling.add_argument("--tune", type=_int_at_least(0), default=1000, metavar="N")
-    sampling.add_argument("--chains", type=_int_at_least(1), default=4, metavar="N")
+    sampling.add_argument("--draws", type=_int_at_least(1), default=1000, metavar="N",
+                          help="kept draws per chain (default 1000)")
+    sampling.add_argument("--tune", type=_int_at_least(0), default=1000, metavar="N",
+                          help="warm-up iterations per chain (default 1000)")
+    sampling.add_argument("--chains", type=_int_at_least(1), default=4, metavar="N",
+                          help="independent chains, at least 2 for R-hat (default 4)")
     sampling.add_argument("--seed", type=int, default=None, metavar="N",
                           help="random seed; the same seed gives the same draws")
     sampling.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
@@ -307,7 +310,7 @@ def _predict(args: argparse.Namespace) -> int:
     prediction = model.predict(data, scale=args.scale, unseen=args.unseen, random_seed=args.seed)
     frame = prediction.to_frame(args.quantiles).reset_index(drop=True)
     if out is None:
-        print(frame.to_json(orient="records", date_format="iso"))
+        print(frame.to_json(orient="records", date_format="iso", double_precision=15))
     else:
         _write_atomically(frame, out)
         print(f"Wrote {len(frame)} rows to {out}")

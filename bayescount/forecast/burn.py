@@ -1,0 +1,353 @@
+"""Error-budget burn forecasts from posterior predictive draws.
+
+For each draw, with ``B0``/``T0`` the bad/total events so far and ``Fb``/``Ft`` the
+future ones up to the window end::
+
+    consumed = (B0 + Fb) / ((1 - objective) * (T0 + Ft))
+
+``P(exhaust) = P(consumed > 1)``. The time to exhaustion ``tau`` of a draw is the end
+of the first future window at which its cumulative bad events pass that draw's
+whole-window budget ``(1 - objective) * (T0 + Ft)``, so ``tau <= window end`` exactly
+when the budget is exhausted. The burn rate over a horizon ``h`` is the error ratio of
+the windows starting in ``[now, now + h)`` divided by ``1 - objective``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import arviz_stats as azs
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayescount.forecast._results import (
+    html_block,
+    json_safe,
+    quantile_columns,
+    quantiles_of,
+    summarise,
+)
+from bayescount.forecast.burn_rules import (
+    DEFAULT_MIN_BAD_EVENTS,
+    BurnRule,
+    Decision,
+    check_forecast,
+    check_observed,
+    decide,
+    default_rules,
+    usable_rules,
+)
+from bayescount.forecast.future import FutureDraws, future_draws
+from bayescount.forecast.rollup import rollup_draws, sum_by_codes, summarise_draws
+from bayescount.forecast.slo import ObservedSoFar, SLOSpec, parse_duration
+from bayescount.inference.predict import PredictiveParameters, sample_counts
+
+if TYPE_CHECKING:
+    import matplotlib.figure
+
+    from bayescount.count_model import CountModel
+
+__all__ = ["HORIZONS", "BurnForecast", "budget_consumed", "burn_rate", "forecast_burn"]
+
+#: Horizons reported by default.
+HORIZONS = ("1h", "6h", "1d", "3d")
+_Q = (0.05, 0.5, 0.95)
+
+
+def burn_rate(bad: np.ndarray, total: np.ndarray, error_budget: float, axis: int = -1):
+    """``(sum bad / sum total) / error_budget`` along ``axis``; 0 where there is no traffic."""
+    b = np.sum(bad, axis=axis, dtype=float)
+    t = np.sum(total, axis=axis, dtype=float)
+    ratio = np.divide(b, t, out=np.zeros_like(b), where=t > 0)
+    return ratio / error_budget
+
+
+def budget_consumed(bad_so_far, total_so_far, future_bad, future_total, error_budget):
+    """Share of the window's error budget consumed at its end (1 = exactly exhausted)."""
+    bad = np.asarray(bad_so_far + np.asarray(future_bad), dtype=float)
+    budget = error_budget * (total_so_far + np.asarray(future_total, dtype=float))
+    return np.divide(bad, budget, out=np.where(bad > 0, np.inf, 0.0), where=budget > 0)
+
+
+def _mcse(indicator: np.ndarray) -> float:
+    """Monte Carlo standard error of a probability from (chain, draw) indicators."""
+    p = float(indicator.mean())
+    if indicator.ndim == 2 and indicator.shape[1] >= 4 and 0 < p < 1:
+        value = float(azs.mcse(indicator.astype(float), chain_axis=0, draw_axis=1))
+        if np.isfinite(value):
+            return value
+    return float(np.sqrt(p * (1 - p) / indicator.size))
+
+
+@dataclass(frozen=True)
+class BurnForecast:
+    """Posterior predictive forecast of an SLO's error-budget burn.
+
+    Attributes
+    ----------
+    slo, observed : SLOSpec, ObservedSoFar
+        The objective and the events so far.
+    now, window_end, horizon_end : pandas.Timestamp
+        Start of the forecast, end of the SLO window, end of the future table.
+    draws : xarray.Dataset
+        Per draw (``chain``, ``draw``): ``consumed``, ``tau_hours`` (inf: never) and,
+        per ``horizon``, ``burn_rate`` and ``bad_events``; per ``time``,
+        ``cumulative_consumed`` (for the fan chart).
+    future : FutureDraws
+        The row-level draws (for :meth:`rollup`).
+    rules : tuple of RuleResult
+        Every rule evaluated; ``decision`` is the most severe that fired.
+    notes : tuple of str
+        Caveats (future shorter than the window, horizons not covered, ...).
+    """
+
+    slo: SLOSpec
+    observed: ObservedSoFar
+    now: pd.Timestamp
+    window_end: pd.Timestamp
+    horizon_end: pd.Timestamp
+    draws: xr.Dataset
+    future: FutureDraws
+    rules: tuple
+    decision: Decision
+    notes: tuple[str, ...] = ()
+
+    # ---------------------------------------------------------------- numbers
+    @property
+    def p_exhaust(self) -> float:
+        """``P(consumed > 1)``: the budget runs out by the window (or horizon) end."""
+        return float((self.draws["consumed"].values > 1).mean())
+
+    @property
+    def p_exhaust_mc_se(self) -> float:
+        """Monte Carlo standard error of :attr:`p_exhaust` (ESS-based, arviz-stats)."""
+        return _mcse(self.draws["consumed"].values > 1)
+
+    def time_to_exhaustion(self) -> pd.DataFrame:
+        """``P(tau <= h)`` for each horizon and the window end."""
+        tau = self.draws["tau_hours"].values.ravel()
+        rows = [(h, parse_duration(h)) for h in self.draws["horizon"].values]
+        rows.append(("window_end", self.window_end - self.now))
+        return pd.DataFrame(
+            [{"horizon": name, "hours": d / pd.Timedelta(hours=1),
+              "p_exhausted_by": float(np.mean(tau <= d / pd.Timedelta(hours=1) + 1e-9))}
+             for name, d in rows]
+        )
+
+    def burn_rates(self) -> pd.DataFrame:
+        """Forward burn rate per horizon: mean, 5/50/95 % quantiles, ``P(burn > 1)``."""
+        records = []
+        for h in self.draws["horizon"].values:
+            b = self.draws["burn_rate"].sel(horizon=h).values
+            records.append({"horizon": h, **summarise(b, _Q), "p_over_1": float(np.mean(b > 1))})
+        return pd.DataFrame(records)
+
+    def budget_remaining(self) -> dict[str, float]:
+        """Distribution of ``1 - consumed`` at the window end (negative: overspent)."""
+        return summarise(1.0 - self.draws["consumed"].values, _Q)
+
+    def rollup(self, levels: Sequence[str], quantiles: Sequence[float] = _Q) -> pd.DataFrame:
+        """Future bad events and burn rate per group, summed draw by draw."""
+        bad = rollup_draws(self.future.bad, self.future.rows, levels)
+        total = rollup_draws(self.future.total, self.future.rows, levels)
+        out = summarise_draws(bad, quantiles).rename(columns={"mean": "bad_mean"})
+        burns = []
+        for level in bad:
+            b = burn_rate(bad[level].values[..., None], total[level].values[..., None],
+                          self.slo.error_budget)
+            burns += [float(np.median(b[:, j])) for j in range(b.shape[1])]
+        return out.assign(burn_rate_median=burns)
+
+    # ----------------------------------------------------------- presentation
+    def to_frame(self) -> pd.DataFrame:
+        """One row per horizon: ``P(exhausted by)``, burn-rate summary."""
+        tte = self.time_to_exhaustion().set_index("horizon")
+        burns = self.burn_rates().set_index("horizon")
+        return tte.join(burns, how="left").reset_index()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (the ``bayescount slo --json`` output)."""
+        tau = self.draws["tau_hours"].values.ravel()
+        return json_safe({
+            "slo": self.slo.to_dict(),
+            "observed": {"bad": self.observed.bad, "total": self.observed.total,
+                         "elapsed_hours": self.observed.elapsed},
+            "now": self.now, "window_end": self.window_end, "horizon_end": self.horizon_end,
+            "n_draws": int(tau.size),
+            "p_exhaust": self.p_exhaust,
+            "p_exhaust_mc_se": self.p_exhaust_mc_se,
+            "time_to_exhaustion": {
+                "p_by": {r.horizon: r.p_exhausted_by
+                         for r in self.time_to_exhaustion().itertuples()},
+                "hours_quantiles": dict(zip(quantile_columns(_Q), quantiles_of(tau, _Q),
+                                            strict=True)),
+            },
+            "burn_rate": self.burn_rates(),
+            "budget_remaining": self.budget_remaining(),
+            "decision": self.decision.to_dict(),
+            "rules": [r.to_dict() for r in self.rules],
+            "notes": list(self.notes),
+        })
+
+    def plot(self, ax=None) -> matplotlib.figure.Figure:
+        """Budget burn-down fan chart; see :func:`bayescount.plots.burn.plot_burn`."""
+        from bayescount.plots.burn import plot_burn
+
+        return plot_burn(self, ax=ax)
+
+    def _repr_html_(self) -> str:
+        lines = [
+            f"P(exhaust by {self.window_end}) = {self.p_exhaust:.3f} "
+            f"(MC s.e. {self.p_exhaust_mc_se:.3f})",
+            f"decision: {self.decision.level} ({self.decision.reason})",
+            *self.notes,
+        ]
+        return html_block(f"Burn forecast {self.slo.name or ''}".strip(), self.to_frame(), lines)
+
+
+# ------------------------------------------------------------------------ building
+def _as_future(model, future, traffic_model, time, rng, seed) -> FutureDraws:
+    if isinstance(model, FutureDraws):
+        return model
+    if isinstance(model, PredictiveParameters):
+        if future is None or time is None:
+            raise ValueError("With PredictiveParameters pass the future rows and time=.")
+        bad = sample_counts(model, rng).values
+        total = np.array(np.broadcast_to(model.exposure, bad.shape), dtype=float)
+        return FutureDraws(future.reset_index(drop=True), bad, total, time)
+    return future_draws(model, future, traffic_model=traffic_model, time=time, random_seed=seed)
+
+
+def _per_time(fd: FutureDraws, now: pd.Timestamp, end: pd.Timestamp):
+    """Sum the draws of rows sharing a window start, for windows in ``[now, end)``."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(fd.rows[fd.time]))
+    keep = np.asarray((stamps >= now) & (stamps < end))
+    times = stamps[keep].unique().sort_values()
+    codes = times.get_indexer(stamps[keep])
+    shape = fd.bad.shape[:2]
+    bad = sum_by_codes(fd.bad[..., keep].reshape(-1, keep.sum()), codes, len(times))
+    total = sum_by_codes(fd.total[..., keep].reshape(-1, keep.sum()), codes, len(times))
+    return times, bad.reshape(*shape, -1), total.reshape(*shape, -1)
+
+
+def forecast_burn(
+    model: CountModel | PredictiveParameters | FutureDraws,
+    slo: SLOSpec,
+    observed: ObservedSoFar,
+    future: pd.DataFrame | None = None,
+    *,
+    traffic_model: CountModel | None = None,
+    time: str | None = None,
+    horizons: Sequence[str] = HORIZONS,
+    rules: Sequence[BurnRule] | None = None,
+    min_probability: float = 0.5,
+    min_bad_events: float = DEFAULT_MIN_BAD_EVENTS,
+    step: str | None = None,
+    random_seed: int | None = None,
+) -> BurnForecast:
+    """Forecast the error-budget burn of ``slo`` to the end of its window.
+
+    Parameters
+    ----------
+    model : CountModel, PredictiveParameters or FutureDraws
+        A fitted error-count model (exposure = requests); or hand-built predictive
+        parameters of the future rows (their exposure is the total events); or
+        ready-made draws.
+    slo : SLOSpec
+        The objective and window.
+    observed : ObservedSoFar
+        Bad and total events so far in the window (and optionally the per-window series
+        the observed multiwindow rules read).
+    future : pandas.DataFrame
+        Future windows: time, groups and the error model's exposure (a scenario, see
+        :func:`~bayescount.forecast.future.scale_traffic`) or the traffic model's exposure.
+    traffic_model : CountModel, optional
+        A fitted request-count model whose predictive draws become the future totals.
+    time : str, optional
+        Time column of ``future``; default the model's.
+    horizons : sequence of str
+        Horizons of the forward burn rates and ``P(tau <= h)``.
+    rules : sequence of BurnRule, optional
+        Default: the SRE Workbook rules scaled to the window, then the seed rules.
+    min_probability : float
+        A forecast rule fires when its probability reaches this (default 0.5).
+    min_bad_events : float
+        Bad events a rule's long window must hold (see :mod:`.burn_rules`).
+    step : str, optional
+        Length of a future window; default the spacing of the future times.
+    random_seed : int, optional
+        Seed of the predictive draws.
+    """
+    rng = np.random.default_rng(random_seed)
+    fd = _as_future(model, future, traffic_model, time, rng, random_seed)
+    stamps = pd.to_datetime(fd.rows[fd.time])
+    now = pd.Timestamp(observed.now) if observed.now is not None else stamps.min()
+    if slo.is_calendar:
+        window_end = slo.window_bounds(now)[1]
+    else:
+        window_end = now + (slo.window_length() - observed.elapsed)
+    times, bad_t, total_t = _per_time(fd, now, window_end)
+    if len(times) == 0:
+        raise ValueError(f"No future windows start in [{now}, {window_end}); check the times.")
+    if step is not None:
+        width = parse_duration(step)
+    elif len(times) > 1:
+        width = pd.Series(times).diff().median()
+    else:
+        width = window_end - now
+    horizon_end = min(times[-1] + width, window_end)
+    notes = []
+    if len(times) < stamps.nunique():
+        notes.append(f"{stamps.nunique() - len(times)} future windows outside "
+                     f"[{now}, {window_end}) were ignored.")
+    if horizon_end < window_end:
+        notes.append(f"The future table ends at {horizon_end}, before the window end "
+                     f"{window_end}: 'exhaust' means by {horizon_end}.")
+    eb = slo.error_budget
+    cum_bad, cum_total = np.cumsum(bad_t, axis=-1), np.cumsum(total_t, axis=-1)
+    consumed = budget_consumed(observed.bad, observed.total, cum_bad[..., -1],
+                               cum_total[..., -1], eb)
+    budget = eb * (observed.total + cum_total[..., -1])
+    over = (observed.bad + cum_bad) > budget[..., None]
+    ends = ((times + width) - now) / pd.Timedelta(hours=1)
+    tau = np.where(over.any(-1), np.asarray(ends)[over.argmax(-1)], np.inf)
+    tau = np.where(observed.bad > budget, 0.0, tau)
+    rules = tuple(rules) if rules is not None else default_rules(slo, now)
+    wanted = list(dict.fromkeys([*horizons, *(r.long_window for r in rules)]))
+    burn, bad_h, covered = {}, {}, []
+    for h in wanted:
+        stop = now + parse_duration(h)
+        if stop > horizon_end + pd.Timedelta(seconds=1):
+            notes.append(f"Horizon {h} goes past the future table ({horizon_end}); not forecast.")
+            continue
+        k = int(times.searchsorted(stop, side="left"))
+        burn[h] = burn_rate(bad_t[..., :k], total_t[..., :k], eb)
+        bad_h[h] = bad_t[..., :k].sum(-1)
+        covered.append(h)
+    able = usable_rules(slo, rules)
+    results = check_forecast(burn, bad_h, slo, rules, min_probability=min_probability,
+                             min_bad_events=min_bad_events, able=able)
+    if observed.series is not None and len(observed.series):
+        results = check_observed(observed.series, slo, rules, now=now,
+                                 min_bad_events=min_bad_events, able=able) + results
+    dims = ("chain", "draw")
+    draws = xr.Dataset(
+        {
+            "consumed": (dims, consumed),
+            "tau_hours": (dims, tau),
+            "cumulative_consumed": ((*dims, "time"), np.divide(
+                observed.bad + cum_bad, budget[..., None],
+                out=np.zeros_like(cum_bad), where=budget[..., None] > 0)),
+            "burn_rate": ((*dims, "horizon"), np.stack([burn[h] for h in covered], -1)
+                          if covered else np.zeros((*consumed.shape, 0))),
+            "bad_events": ((*dims, "horizon"), np.stack([bad_h[h] for h in covered], -1)
+                           if covered else np.zeros((*consumed.shape, 0))),
+        },
+        coords={"time": times, "horizon": [h for h in covered],
+                "window_end_time": ("time", times + width)},
+    )
+    return BurnForecast(slo, observed, now, window_end, horizon_end, draws, fd,
+                        tuple(results), decide(results), tuple(notes))

@@ -1,0 +1,270 @@
+"""Multiwindow, multi-burn-rate alerting rules, deterministic and probabilistic.
+
+The Google SRE Workbook (ch. 5, "Alerting on SLOs") pages when a share of the whole
+window's error budget is spent fast: 2 % in 1 h or 5 % in 6 h (page), 10 % in 1 d or
+10 % in 3 d (ticket). The burn-rate factor of a rule is::
+
+    factor = budget_fraction * window_length / long_window
+
+which gives 14.4, 6, 3 and 1 for a 30-day window (13.44, 5.6, 2.8, 0.93 for 28 days).
+
+* **Observed** (as Sloth generates it): the rule fires when the error ratio over the
+  long window AND over the short window both exceed ``factor * (1 - objective)``.
+* **Forecast**: the rule fires when the posterior predictive probability that the
+  burn rate over the next ``long_window`` exceeds ``factor`` reaches
+  ``min_probability``.
+
+Low traffic: a window with one error in ten requests burns a 99.9 % budget at 100x.
+Both versions therefore also require at least ``min_bad_events`` bad events in the
+long window (observed: counted; forecast: inside the same probability). The forecast
+also carries the Poisson noise of small counts and the partial pooling of the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from bayescount._warnings import warn
+from bayescount.exceptions import BayescountWarning, SpecError
+from bayescount.forecast.slo import SLOSpec, parse_duration
+
+__all__ = [
+    "DEFAULT_MIN_BAD_EVENTS",
+    "BurnRule",
+    "Decision",
+    "RuleResult",
+    "RuleWarning",
+    "check_forecast",
+    "check_observed",
+    "decide",
+    "default_rules",
+    "seed_rules",
+    "sre_workbook_rules",
+    "usable_rules",
+]
+
+#: Bad events a long window must hold before a rule may fire. With fewer than 5 events
+#: the 95 % Poisson interval of the count spans more than a factor of 3 below what was
+#: seen, so one or two stray errors on a quiet service would page.
+DEFAULT_MIN_BAD_EVENTS = 5
+
+Severity = Literal["page", "ticket"]
+_ORDER = {"page": 2, "ticket": 1, "none": 0}
+
+#: (severity, long window, short window, share of the window's budget spent).
+WORKBOOK = (
+    ("page", "1h", "5m", 0.02),
+    ("page", "6h", "30m", 0.05),
+    ("ticket", "1d", "2h", 0.10),
+    ("ticket", "3d", "6h", 0.10),
+)
+
+
+class RuleWarning(BayescountWarning):
+    """An alerting rule that can never fire, or whose evaluation was incomplete."""
+
+
+@dataclass(frozen=True)
+class BurnRule:
+    """Fire ``severity`` when the burn rate over ``long_window`` exceeds ``factor``.
+
+    ``short_window`` (observed rules) must exceed it too; ``None`` for forecast-only
+    rules. ``budget_fraction`` records where the factor came from.
+    """
+
+    name: str
+    severity: Severity
+    long_window: str
+    factor: float
+    short_window: str | None = None
+    budget_fraction: float | None = None
+    forecast_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.severity not in ("page", "ticket"):
+            raise SpecError(f"Rule {self.name!r}: severity must be 'page' or 'ticket'.")
+        if not self.factor > 0:
+            raise SpecError(f"Rule {self.name!r}: factor must be > 0, got {self.factor}.")
+        parse_duration(self.long_window)
+        if self.short_window is not None:
+            parse_duration(self.short_window)
+
+    @property
+    def horizon(self) -> pd.Timedelta:
+        """The long window as a Timedelta."""
+        return parse_duration(self.long_window)
+
+    def can_fire(self, slo: SLOSpec) -> bool:
+        """Whether the burn rate can reach ``factor`` at all (``<= 1 / (1 - objective)``)."""
+        return self.factor <= slo.max_burn_rate
+
+
+def sre_workbook_rules(slo: SLOSpec, at: pd.Timestamp | None = None) -> tuple[BurnRule, ...]:
+    """The four SRE Workbook rules with factors scaled to ``slo``'s window length."""
+    length = slo.window_length(at)
+    rules = []
+    for severity, long, short, fraction in WORKBOOK:
+        factor = fraction * (length / parse_duration(long))
+        rules.append(BurnRule(f"{severity}-{long}-{short}", severity, long, float(factor),
+                              short, fraction))
+    return tuple(rules)
+
+
+def seed_rules() -> tuple[BurnRule, ...]:
+    """Forecast rules of the issue: page at 2x burn over the next day, ticket at 1.5x."""
+    return (
+        BurnRule("forecast-1d-2x", "page", "1d", 2.0, forecast_only=True),
+        BurnRule("forecast-1d-1.5x", "ticket", "1d", 1.5, forecast_only=True),
+    )
+
+
+def default_rules(slo: SLOSpec, at: pd.Timestamp | None = None) -> tuple[BurnRule, ...]:
+    """Workbook rules followed by the seed forecast rules."""
+    return sre_workbook_rules(slo, at) + seed_rules()
+
+
+def usable_rules(slo: SLOSpec, rules: Sequence[BurnRule]) -> dict[str, bool]:
+    """``{rule name: can fire}``; warns with :class:`RuleWarning` about rules that never can."""
+    able = {r.name: r.can_fire(slo) for r in rules}
+    dead = [f"{r.name} (factor {r.factor:g})" for r in rules if not able[r.name]]
+    if dead:
+        warn(
+            f"Rule(s) {', '.join(dead)} can never fire: with objective {slo.objective} the "
+            f"burn rate is at most 1 / (1 - objective) = {slo.max_burn_rate:g}. Lower the "
+            "factor or use a longer window.",
+            RuleWarning,
+        )
+    return able
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """The outcome of one rule and the numbers behind it."""
+
+    rule: str
+    kind: Literal["observed", "forecast"]
+    severity: Severity
+    fired: bool
+    factor: float
+    long_window: str
+    short_window: str | None
+    can_fire: bool
+    long_burn: float = float("nan")
+    short_burn: float = float("nan")
+    bad_events: float = float("nan")
+    probability: float = float("nan")
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        """Return a dict (use ``json_safe`` for JSON)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``"page"``, ``"ticket"`` or ``"none"``, the rule that fired and why."""
+
+    level: Literal["page", "ticket", "none"]
+    rule: str | None
+    reason: str
+
+    def to_dict(self) -> dict:
+        """Return a dict."""
+        return asdict(self)
+
+
+def _ratio(series: pd.DataFrame, since: pd.Timestamp) -> tuple[float, float]:
+    part = series[series["time"] >= since]
+    total = float(part["total"].sum())
+    bad = float(part["bad"].sum())
+    return (bad / total if total > 0 else 0.0), bad
+
+
+def check_observed(
+    series: pd.DataFrame,
+    slo: SLOSpec,
+    rules: Sequence[BurnRule],
+    *,
+    now: pd.Timestamp,
+    min_bad_events: float = DEFAULT_MIN_BAD_EVENTS,
+    able: dict[str, bool] | None = None,
+) -> list[RuleResult]:
+    """Evaluate the rules on observed per-window ``time``/``bad``/``total`` rows ending at ``now``."""
+    able = able if able is not None else {r.name: r.can_fire(slo) for r in rules}
+    budget = slo.error_budget
+    out = []
+    for rule in rules:
+        if rule.forecast_only or rule.short_window is None:
+            continue
+        long_ratio, long_bad = _ratio(series, now - rule.horizon)
+        short_ratio, _ = _ratio(series, now - parse_duration(rule.short_window))
+        threshold = rule.factor * budget
+        over = long_ratio > threshold and short_ratio > threshold
+        enough = long_bad >= min_bad_events
+        fired = over and enough and able[rule.name]
+        if fired:
+            why = (f"error ratio {long_ratio:.3g} over {rule.long_window} and {short_ratio:.3g} "
+                   f"over {rule.short_window} both exceed {threshold:.3g}")
+        elif over and not enough:
+            why = (f"burn exceeds {rule.factor:g}x but only {long_bad:g} bad events in "
+                   f"{rule.long_window} (< {min_bad_events:g}); not enough evidence")
+        else:
+            why = f"burn {long_ratio / budget:.3g}x / {short_ratio / budget:.3g}x"
+        out.append(RuleResult(
+            rule.name, "observed", rule.severity, fired, rule.factor, rule.long_window,
+            rule.short_window, able[rule.name], long_ratio / budget, short_ratio / budget,
+            long_bad, reason=why,
+        ))
+    return out
+
+
+def check_forecast(
+    burn: dict[str, np.ndarray],
+    bad: dict[str, np.ndarray],
+    slo: SLOSpec,
+    rules: Sequence[BurnRule],
+    *,
+    min_probability: float = 0.5,
+    min_bad_events: float = DEFAULT_MIN_BAD_EVENTS,
+    able: dict[str, bool] | None = None,
+) -> list[RuleResult]:
+    """Evaluate the rules on predictive draws of the burn rate over each rule's horizon.
+
+    ``burn[w]`` and ``bad[w]`` hold per-draw burn rates and bad events over the next
+    ``w`` (a rule's ``long_window``); a missing ``w`` means the future does not cover it.
+    """
+    if not 0 < min_probability <= 1:
+        raise SpecError(f"min_probability must be in (0, 1], got {min_probability}.")
+    able = able if able is not None else {r.name: r.can_fire(slo) for r in rules}
+    out = []
+    for rule in rules:
+        w = rule.long_window
+        if w not in burn:
+            out.append(RuleResult(rule.name, "forecast", rule.severity, False, rule.factor, w,
+                                  None, able[rule.name],
+                                  reason=f"the future table does not cover the next {w}"))
+            continue
+        b, n_bad = np.asarray(burn[w]).ravel(), np.asarray(bad[w]).ravel()
+        prob = float(np.mean((b > rule.factor) & (n_bad >= min_bad_events)))
+        fired = prob >= min_probability and able[rule.name]
+        why = (f"P(burn over next {w} > {rule.factor:g}x with >= {min_bad_events:g} bad "
+               f"events) = {prob:.3f} {'>=' if fired else '<'} {min_probability:g}")
+        out.append(RuleResult(
+            rule.name, "forecast", rule.severity, fired, rule.factor, w, None, able[rule.name],
+            float(np.median(b)), bad_events=float(np.mean(n_bad)), probability=prob, reason=why,
+        ))
+    return out
+
+
+def decide(results: Sequence[RuleResult]) -> Decision:
+    """The most severe fired rule (page over ticket; first listed wins a tie)."""
+    fired = [r for r in results if r.fired]
+    if not fired:
+        return Decision("none", None, "no rule fired")
+    best = max(fired, key=lambda r: _ORDER[r.severity])
+    return Decision(best.severity, best.rule, f"{best.kind} rule {best.rule}: {best.reason}")
