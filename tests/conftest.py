@@ -13,14 +13,15 @@ import pandas as pd
 import pymc as pm
 import pytest
 import xarray as xr
+from pytensor.compile.mode import Mode
 
 from bayescount import ConvergenceThresholds
 from bayescount.inference.sampling import SamplerConfig
 from bayescount.testing import simulate_telemetry
 
-#: Compile graphs without the C backend's optimisations: structure tests evaluate a
-#: graph a handful of times, so compiling fast matters more than running fast.
-FAST = {"mode": "FAST_COMPILE"}
+#: Compile graphs with neither rewrites nor C code: the fake draws once, so compiling
+#: fast matters more than running fast.
+FAST = {"mode": Mode(linker="py", optimizer=None)}
 
 
 def fake_tree(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
@@ -96,3 +97,20 @@ def telemetry() -> pd.DataFrame:
     ).frame
     frame["tier"] = np.where(frame["load"] > 0, "hi", "lo")
     return frame
+
+
+@pytest.fixture(scope="session")
+def fake_fit(telemetry, fake_sampler, loose_thresholds):
+    """A zero-inflated NB model with covariates, seasonality and dispersion by service,
+    "fitted" by :func:`fake_tree` (2 chains x 50 prior draws)."""
+    from bayescount import CountModel
+
+    model = CountModel(
+        "errors", "requests", time="timestamp", groups=["region", "service", "node"],
+        covariates=["load", "tier", "load:tier"], seasonality="daily,weekly",
+        family="zero_inflated_negative_binomial", dispersion_by="service",
+    )
+    return model.fit(
+        telemetry, draws=50, chains=2, random_seed=5, thresholds=loose_thresholds,
+        sample_fn=fake_sampler,
+    )

@@ -65,7 +65,7 @@ def summarise(values: np.ndarray, quantiles: Sequence[float] = (0.05, 0.5, 0.95)
 
 
 def html_block(title: str, frame: pd.DataFrame, lines: Sequence[str] = ()) -> str:
-    """A title, a few lines of text and a table, for ``_repr_html_``."""
+    """Render a title, a few lines of text and a table for ``_repr_html_``."""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
     body = f"<ul>{items}</ul>" if items else ""
     return f"<strong>{html.escape(title)}</strong>{body}{frame.to_html(max_rows=30)}"

@@ -28,7 +28,9 @@ from bayescount.forecast.predictive import (
     mixture_quantile,
     mixture_sf_pmf,
     row_parameters,
+    thin,
 )
+from bayescount.forecast.rollup import GLOBAL, group_paths
 from bayescount.inference.predict import PredictiveParameters
 
 if TYPE_CHECKING:
@@ -124,7 +126,7 @@ class AnomalyReport:
     time: str | None
 
     def flags(self) -> pd.DataFrame:
-        """The flagged windows."""
+        """Return the flagged windows."""
         return self.table[self.table["flag"]]
 
     def alerts(self) -> pd.DataFrame:
@@ -153,11 +155,11 @@ class AnomalyReport:
         return pd.DataFrame(records, columns=cols)
 
     def to_frame(self) -> pd.DataFrame:
-        """The per-window table (a copy)."""
+        """Return the per-window table (a copy)."""
         return self.table.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe summary: settings, counts and the alerts."""
+        """Return a JSON-safe summary: settings, counts and the alerts."""
         return json_safe({
             "level": self.level,
             "consecutive": self.consecutive,
@@ -186,6 +188,7 @@ def detect_anomalies(
     *,
     level: float = 0.99,
     consecutive: int = 2,
+    max_draws: int | None = 1000,
     random_seed: int | None = None,
 ) -> AnomalyReport:
     """Flag observed windows whose counts fall outside the model's predictive interval.
@@ -200,6 +203,10 @@ def detect_anomalies(
         Level of the central predictive interval (default 0.99).
     consecutive : int
         Windows in a row beyond the interval, on the same side, before a flag (default 2).
+    max_draws : int, optional
+        Posterior draws used for the analytic predictive CDFs (evenly thinned; default
+        1000, ``None`` for all): the tail probabilities are averages over draws, so a
+        thousand are plenty and the cost grows linearly with them.
     random_seed : int, optional
         Seed for effects of group labels not seen when fitting.
     """
@@ -211,10 +218,9 @@ def detect_anomalies(
         )
     rng = np.random.default_rng(random_seed)
     params, rows = row_parameters(model, data, rng=rng)
-    if schema.groups:
-        series = rows[list(schema.groups)].astype(str).agg("/".join, axis=1).to_numpy()
-    else:
-        series = np.full(len(rows), "all", dtype=object)
+    params = thin(params, max_draws)
+    level_name = schema.groups[-1] if schema.groups else GLOBAL
+    series = group_paths(rows, schema.groups, level_name)
     table = anomaly_table(params, rows, rows[schema.counts].to_numpy(), series=series,
                           time=schema.time, level=level, consecutive=consecutive)
     return AnomalyReport(table, level, int(consecutive), schema.time)

@@ -132,18 +132,18 @@ class Attribution:
     effects: pd.DataFrame | None = None
 
     def top(self, level: str, n: int = 10) -> pd.DataFrame:
-        """The ``n`` highest-ranked groups of ``level``."""
+        """Return the ``n`` highest-ranked groups of ``level``."""
         part = self.table[self.table["level"] == level]
         if part.empty:
             raise SpecError(f"No level {level!r}; levels are {self.table['level'].unique()}.")
         return part.head(n)
 
     def to_frame(self) -> pd.DataFrame:
-        """The full table (a copy)."""
+        """Return the full table (a copy)."""
         return self.table.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict."""
+        """Return a JSON-safe dict."""
         return json_safe({
             "start": self.start, "end": self.end, "ci": self.ci,
             "min_probability": self.min_probability,
@@ -181,7 +181,8 @@ def indicator_effect(model: CountModel, term: str, ci: float = 0.9) -> dict[str,
     lo, hi = np.quantile(effect, [(1 - ci) / 2, (1 + ci) / 2])
     return {"term": term, "per_unit_of": term if scale != 1.0 else "indicator",
             "mean": float(effect.mean()), "median": float(np.median(effect)),
-            "lower": float(lo), "upper": float(hi), "ci": ci, "p_increase": float(np.mean(beta > 0))}
+            "lower": float(lo), "upper": float(hi), "ci": ci,
+            "p_increase": float(np.mean(beta > 0))}
 
 
 def attribute_incident(

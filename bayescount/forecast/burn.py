@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescount.exceptions import DataError
 from bayescount.forecast._results import (
     html_block,
     json_safe,
@@ -69,6 +70,7 @@ def budget_consumed(bad_so_far, total_so_far, future_bad, future_total, error_bu
     """Share of the window's error budget consumed at its end (1 = exactly exhausted)."""
     bad = np.asarray(bad_so_far + np.asarray(future_bad), dtype=float)
     budget = error_budget * (total_so_far + np.asarray(future_total, dtype=float))
+    bad, budget = np.broadcast_arrays(bad, budget)
     return np.divide(bad, budget, out=np.where(bad > 0, np.inf, 0.0), where=budget > 0)
 
 
@@ -93,7 +95,8 @@ class BurnForecast:
     now, window_end, horizon_end : pandas.Timestamp
         Start of the forecast, end of the SLO window, end of the future table.
     draws : xarray.Dataset
-        Per draw (``chain``, ``draw``): ``consumed``, ``tau_hours`` (inf: never) and,
+        Per draw (``chain``, ``draw``): ``consumed``, ``consumed_now`` (the bad events
+        so far over the whole-window budget), ``tau_hours`` (inf: never) and,
         per ``horizon``, ``burn_rate`` and ``bad_events``; per ``time``,
         ``cumulative_consumed`` (for the fan chart).
     future : FutureDraws
@@ -127,14 +130,17 @@ class BurnForecast:
         return _mcse(self.draws["consumed"].values > 1)
 
     def time_to_exhaustion(self) -> pd.DataFrame:
-        """``P(tau <= h)`` for each horizon and the window end."""
+        """``P(tau <= h)`` for each horizon and the window end (NaN past the future table)."""
         tau = self.draws["tau_hours"].values.ravel()
-        rows = [(h, parse_duration(h)) for h in self.draws["horizon"].values]
-        rows.append(("window_end", self.window_end - self.now))
+        known = (self.horizon_end - self.now) / pd.Timedelta(hours=1)
+        rows = [(h, parse_duration(h) / pd.Timedelta(hours=1))
+                for h in self.draws.attrs.get("horizons", HORIZONS)]
+        rows.append(("window_end", known))
         return pd.DataFrame(
-            [{"horizon": name, "hours": d / pd.Timedelta(hours=1),
-              "p_exhausted_by": float(np.mean(tau <= d / pd.Timedelta(hours=1) + 1e-9))}
-             for name, d in rows]
+            [{"horizon": name, "hours": hours,
+              "p_exhausted_by": float(np.mean(tau <= hours + 1e-9))
+              if hours <= known + 1e-9 else np.nan}
+             for name, hours in rows]
         )
 
     def burn_rates(self) -> pd.DataFrame:
@@ -143,7 +149,8 @@ class BurnForecast:
         for h in self.draws["horizon"].values:
             b = self.draws["burn_rate"].sel(horizon=h).values
             records.append({"horizon": h, **summarise(b, _Q), "p_over_1": float(np.mean(b > 1))})
-        return pd.DataFrame(records)
+        cols = ["horizon", "mean", *quantile_columns(_Q), "p_over_1"]
+        return pd.DataFrame(records, columns=cols)
 
     def budget_remaining(self) -> dict[str, float]:
         """Distribution of ``1 - consumed`` at the window end (negative: overspent)."""
@@ -163,13 +170,17 @@ class BurnForecast:
 
     # ----------------------------------------------------------- presentation
     def to_frame(self) -> pd.DataFrame:
-        """One row per horizon: ``P(exhausted by)``, burn-rate summary."""
+        """One row per horizon: ``P(exhausted by)`` and the burn-rate summary.
+
+        ``p_exhausted_by`` is NaN past the end of the future table; burn-rate columns
+        are NaN for horizons the future table does not cover back to back.
+        """
         tte = self.time_to_exhaustion().set_index("horizon")
         burns = self.burn_rates().set_index("horizon")
         return tte.join(burns, how="left").reset_index()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict (the ``bayescount slo --json`` output)."""
+        """Return a JSON-safe dict (the ``bayescount slo --json`` output)."""
         tau = self.draws["tau_hours"].values.ravel()
         return json_safe({
             "slo": self.slo.to_dict(),
@@ -221,16 +232,63 @@ def _as_future(model, future, traffic_model, time, rng, seed) -> FutureDraws:
     return future_draws(model, future, traffic_model=traffic_model, time=time, random_seed=seed)
 
 
-def _per_time(fd: FutureDraws, now: pd.Timestamp, end: pd.Timestamp):
-    """Sum the draws of rows sharing a window start, for windows in ``[now, end)``."""
+def _per_time(fd: FutureDraws):
+    """Sum the draws of rows sharing a window start: ``(times, bad, total)``."""
     stamps = pd.DatetimeIndex(pd.to_datetime(fd.rows[fd.time]))
-    keep = np.asarray((stamps >= now) & (stamps < end))
-    times = stamps[keep].unique().sort_values()
-    codes = times.get_indexer(stamps[keep])
+    times = stamps.unique().sort_values()
+    codes = times.get_indexer(stamps)
     shape = fd.bad.shape[:2]
-    bad = sum_by_codes(fd.bad[..., keep].reshape(-1, keep.sum()), codes, len(times))
-    total = sum_by_codes(fd.total[..., keep].reshape(-1, keep.sum()), codes, len(times))
+    bad = sum_by_codes(fd.bad.reshape(-1, len(stamps)), codes, len(times))
+    total = sum_by_codes(fd.total.reshape(-1, len(stamps)), codes, len(times))
     return times, bad.reshape(*shape, -1), total.reshape(*shape, -1)
+
+
+def _budget_draws(observed: ObservedSoFar, bad_t, total_t, ends_hours, eb: float) -> dict:
+    """Consumption, time to exhaustion and the burn-down path, per draw."""
+    cum_bad, cum_total = np.cumsum(bad_t, axis=-1), np.cumsum(total_t, axis=-1)
+    budget = eb * (observed.total + cum_total[..., -1])
+    over = (observed.bad + cum_bad) > budget[..., None]
+    tau = np.where(over.any(-1), np.asarray(ends_hours)[over.argmax(-1)], np.inf)
+    tau = np.where(observed.bad > budget, 0.0, tau)
+    path = np.divide(observed.bad + cum_bad, budget[..., None], out=np.zeros_like(cum_bad),
+                     where=budget[..., None] > 0)
+    return {
+        "consumed": budget_consumed(observed.bad, observed.total, cum_bad[..., -1],
+                                    cum_total[..., -1], eb),
+        "consumed_now": budget_consumed(observed.bad, observed.total, 0.0,
+                                        cum_total[..., -1], eb),
+        "tau_hours": tau,
+        "cumulative_consumed": path,
+    }
+
+
+def _covered_until(times: pd.DatetimeIndex, now: pd.Timestamp, width: pd.Timedelta):
+    """End of the run of back-to-back future windows that starts at ``now``."""
+    if times[0] - now > width / 2:
+        return now, [f"The future table starts at {times[0]}, after now ({now}): the windows "
+                     "in between count as having no events and no burn rate is forecast."]
+    steps = np.diff(times.asi8) / 1e9
+    gaps = np.flatnonzero(steps > 1.5 * width.total_seconds())
+    if gaps.size:
+        end = times[gaps[0]] + width
+        return end, [f"The future table has a gap after {times[gaps[0]]}: burn rates are "
+                     f"forecast only up to {end}."]
+    return times[-1] + width, []
+
+
+def _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb):
+    """Burn rate and bad events over ``[now, now + h)`` for each covered horizon."""
+    burn, bad_h, notes = {}, {}, []
+    for h in wanted:
+        stop = now + parse_duration(h)
+        if stop > covered_end + pd.Timedelta(seconds=1):
+            notes.append(f"Horizon {h} goes past the future table ({covered_end}); "
+                         "not forecast.")
+            continue
+        k = int(times.searchsorted(stop, side="left"))
+        burn[h] = burn_rate(bad_t[..., :k], total_t[..., :k], eb)
+        bad_h[h] = bad_t[..., :k].sum(-1)
+    return burn, bad_h, notes
 
 
 def forecast_burn(
@@ -283,50 +341,44 @@ def forecast_burn(
     """
     rng = np.random.default_rng(random_seed)
     fd = _as_future(model, future, traffic_model, time, rng, random_seed)
-    stamps = pd.to_datetime(fd.rows[fd.time])
+    stamps = pd.DatetimeIndex(pd.to_datetime(fd.rows[fd.time]))
     now = pd.Timestamp(observed.now) if observed.now is not None else stamps.min()
     if slo.is_calendar:
         window_end = slo.window_bounds(now)[1]
     else:
         window_end = now + (slo.window_length() - observed.elapsed)
-    times, bad_t, total_t = _per_time(fd, now, window_end)
-    if len(times) == 0:
-        raise ValueError(f"No future windows start in [{now}, {window_end}); check the times.")
+    notes = []
+    keep = np.asarray(stamps >= now)
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} future rows before {now} were ignored.")
+    fd = FutureDraws(fd.rows[keep].reset_index(drop=True), fd.bad[..., keep],
+                     fd.total[..., keep], fd.time)
+    n_in = int((stamps[keep] < window_end).sum())
+    if n_in == 0:
+        raise DataError(
+            f"No future window starts in [{now}, {window_end}); the future table covers "
+            f"{stamps.min()} to {stamps.max()}. Check its times against the window."
+        )
+    times, bad_t, total_t = _per_time(fd)
+    n_in = int(times.searchsorted(window_end, side="left"))
     if step is not None:
         width = parse_duration(step)
-    elif len(times) > 1:
-        width = pd.Series(times).diff().median()
     else:
-        width = window_end - now
-    horizon_end = min(times[-1] + width, window_end)
-    notes = []
-    if len(times) < stamps.nunique():
-        notes.append(f"{stamps.nunique() - len(times)} future windows outside "
-                     f"[{now}, {window_end}) were ignored.")
-    if horizon_end < window_end:
-        notes.append(f"The future table ends at {horizon_end}, before the window end "
-                     f"{window_end}: 'exhaust' means by {horizon_end}.")
+        width = pd.Series(times).diff().median() if len(times) > 1 else window_end - now
+    future_end = times[-1] + width
+    horizon_end = min(future_end, window_end)
+    if future_end < window_end:
+        notes.append(f"The future table ends at {future_end}, before the window end "
+                     f"{window_end}: 'exhaust' means by {future_end}.")
+    covered_end, gap_note = _covered_until(times, now, width)
+    notes += gap_note
     eb = slo.error_budget
-    cum_bad, cum_total = np.cumsum(bad_t, axis=-1), np.cumsum(total_t, axis=-1)
-    consumed = budget_consumed(observed.bad, observed.total, cum_bad[..., -1],
-                               cum_total[..., -1], eb)
-    budget = eb * (observed.total + cum_total[..., -1])
-    over = (observed.bad + cum_bad) > budget[..., None]
-    ends = ((times + width) - now) / pd.Timedelta(hours=1)
-    tau = np.where(over.any(-1), np.asarray(ends)[over.argmax(-1)], np.inf)
-    tau = np.where(observed.bad > budget, 0.0, tau)
+    ends = np.asarray(((times[:n_in] + width) - now) / pd.Timedelta(hours=1))
+    budget = _budget_draws(observed, bad_t[..., :n_in], total_t[..., :n_in], ends, eb)
     rules = tuple(rules) if rules is not None else default_rules(slo, now)
     wanted = list(dict.fromkeys([*horizons, *(r.long_window for r in rules)]))
-    burn, bad_h, covered = {}, {}, []
-    for h in wanted:
-        stop = now + parse_duration(h)
-        if stop > horizon_end + pd.Timedelta(seconds=1):
-            notes.append(f"Horizon {h} goes past the future table ({horizon_end}); not forecast.")
-            continue
-        k = int(times.searchsorted(stop, side="left"))
-        burn[h] = burn_rate(bad_t[..., :k], total_t[..., :k], eb)
-        bad_h[h] = bad_t[..., :k].sum(-1)
-        covered.append(h)
+    burn, bad_h, more = _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb)
+    notes += more
     able = usable_rules(slo, rules)
     results = check_forecast(burn, bad_h, slo, rules, min_probability=min_probability,
                              min_bad_events=min_bad_events, able=able)
@@ -334,20 +386,19 @@ def forecast_burn(
         results = check_observed(observed.series, slo, rules, now=now,
                                  min_bad_events=min_bad_events, able=able) + results
     dims = ("chain", "draw")
+    covered = list(burn)
+    empty = np.zeros((*budget["consumed"].shape, 0))
     draws = xr.Dataset(
         {
-            "consumed": (dims, consumed),
-            "tau_hours": (dims, tau),
-            "cumulative_consumed": ((*dims, "time"), np.divide(
-                observed.bad + cum_bad, budget[..., None],
-                out=np.zeros_like(cum_bad), where=budget[..., None] > 0)),
-            "burn_rate": ((*dims, "horizon"), np.stack([burn[h] for h in covered], -1)
-                          if covered else np.zeros((*consumed.shape, 0))),
-            "bad_events": ((*dims, "horizon"), np.stack([bad_h[h] for h in covered], -1)
-                           if covered else np.zeros((*consumed.shape, 0))),
+            **{k: ((*dims, "time") if v.ndim == 3 else dims, v) for k, v in budget.items()},
+            "burn_rate": ((*dims, "horizon"),
+                          np.stack([burn[h] for h in covered], -1) if covered else empty),
+            "bad_events": ((*dims, "horizon"),
+                           np.stack([bad_h[h] for h in covered], -1) if covered else empty),
         },
-        coords={"time": times, "horizon": [h for h in covered],
-                "window_end_time": ("time", times + width)},
+        coords={"time": times[:n_in], "horizon": covered,
+                "window_end_time": ("time", times[:n_in] + width)},
+        attrs={"horizons": list(horizons)},
     )
     return BurnForecast(slo, observed, now, window_end, horizon_end, draws, fd,
                         tuple(results), decide(results), tuple(notes))

@@ -105,10 +105,15 @@ class BurnRule:
 
 
 def sre_workbook_rules(slo: SLOSpec, at: pd.Timestamp | None = None) -> tuple[BurnRule, ...]:
-    """The four SRE Workbook rules with factors scaled to ``slo``'s window length."""
+    """Return the SRE Workbook rules with factors scaled to ``slo``'s window length.
+
+    Rules whose long window is longer than the SLO window itself are left out.
+    """
     length = slo.window_length(at)
     rules = []
     for severity, long, short, fraction in WORKBOOK:
+        if parse_duration(long) > length:
+            continue
         factor = fraction * (length / parse_duration(long))
         rules.append(BurnRule(f"{severity}-{long}-{short}", severity, long, float(factor),
                               short, fraction))
@@ -194,7 +199,7 @@ def check_observed(
     min_bad_events: float = DEFAULT_MIN_BAD_EVENTS,
     able: dict[str, bool] | None = None,
 ) -> list[RuleResult]:
-    """Evaluate the rules on observed per-window ``time``/``bad``/``total`` rows ending at ``now``."""
+    """Evaluate the rules on observed ``time``/``bad``/``total`` rows ending at ``now``."""
     able = able if able is not None else {r.name: r.can_fire(slo) for r in rules}
     budget = slo.error_budget
     out = []
@@ -262,7 +267,7 @@ def check_forecast(
 
 
 def decide(results: Sequence[RuleResult]) -> Decision:
-    """The most severe fired rule (page over ticket; first listed wins a tie)."""
+    """Return the most severe fired rule (page over ticket; first listed wins a tie)."""
     fired = [r for r in results if r.fired]
     if not fired:
         return Decision("none", None, "no rule fired")

@@ -90,7 +90,7 @@ def scale_traffic(
     exposure: str = "requests",
     time: str = "timestamp",
 ) -> pd.DataFrame:
-    """A traffic scenario: ``frame`` with ``exposure`` times ``factor`` and ``time`` + ``shift``.
+    """Return ``frame`` with ``exposure`` times ``factor`` and ``time`` moved by ``shift``.
 
     ``scale_traffic(last_week, 1.3, shift="7d")`` is next week with 30 % more traffic.
     The input is not modified.

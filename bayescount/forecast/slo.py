@@ -23,11 +23,12 @@ __all__ = ["CALENDAR_MONTH", "ObservedSoFar", "SLOSpec", "parse_duration"]
 #: Window name of a calendar month (each month is its own window).
 CALENDAR_MONTH = "calendar_month"
 _UNITS = {"s": "s", "m": "min", "h": "h", "d": "D", "w": "W"}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
 
 
 def parse_duration(text: str | pd.Timedelta) -> pd.Timedelta:
-    """Parse ``"5m"``, ``"1h"``, ``"30d"``, ``"4w"`` (OpenSLO style) into a Timedelta.
+    """Parse ``"5m"``, ``"1h"``, ``"30d"``, ``"4w"``, ``"29d12h"`` into a Timedelta.
 
     Units: ``s`` seconds, ``m`` minutes, ``h`` hours, ``d`` days, ``w`` weeks. Month,
     quarter and year (``M``, ``Q``, ``Y``) are calendar windows, not durations.
@@ -35,14 +36,17 @@ def parse_duration(text: str | pd.Timedelta) -> pd.Timedelta:
     if isinstance(text, pd.Timedelta):
         value = text
     else:
-        match = _DURATION.match(str(text))
-        if match is None:
+        compact = str(text).replace(" ", "")
+        if _DURATION.match(compact) is None:
             raise SpecError(
-                f"Cannot read duration {text!r}: write a number and a unit, one of "
-                "s, m, h, d, w (e.g. '5m', '1h', '30d'); use window='calendar_month' "
-                "for calendar months."
+                f"Cannot read duration {text!r}: write numbers with units s, m, h, d, w "
+                "(e.g. '5m', '1h', '30d', '29d12h'); use window='calendar_month' for "
+                "calendar months."
             )
-        value = pd.Timedelta(float(match.group(1)), unit=_UNITS[match.group(2)])
+        value = sum(
+            (pd.Timedelta(float(n), unit=_UNITS[u]) for n, u in _PART.findall(compact)),
+            pd.Timedelta(0),
+        )
     if value <= pd.Timedelta(0):
         raise SpecError(f"Duration {text!r} must be positive.")
     return value
@@ -146,8 +150,8 @@ class ObservedSoFar:
         Bad events so far.
     total : float
         All events so far (``bad <= total``).
-    elapsed : pandas.Timedelta
-        How much of the window has passed.
+    elapsed : pandas.Timedelta or str
+        How much of the window has passed (``"12d"`` is read by :func:`parse_duration`).
     now : pandas.Timestamp, optional
         End of the observed period (start of the forecast). Default: the first
         future window.
@@ -170,7 +174,9 @@ class ObservedSoFar:
                 f"Observed so far: need 0 <= bad <= total, got bad={self.bad}, "
                 f"total={self.total}. Check the SOFAR columns."
             )
-        object.__setattr__(self, "elapsed", pd.Timedelta(self.elapsed))
+        elapsed = self.elapsed
+        elapsed = parse_duration(elapsed) if isinstance(elapsed, str) else pd.Timedelta(elapsed)
+        object.__setattr__(self, "elapsed", elapsed)
         if self.elapsed < pd.Timedelta(0):
             raise DataError(f"elapsed must be >= 0, got {self.elapsed}.")
 

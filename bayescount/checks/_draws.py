@@ -1,0 +1,141 @@
+"""Posterior and predictive draws of a fitted model, in bounded memory."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayescount.exceptions import ColumnNotFoundError, NotFittedError, SpecError
+from bayescount.inference.predict import (
+    Prediction,
+    PredictiveParameters,
+    predictive_parameters,
+)
+from bayescount.prep.design import PreparedData
+from bayescount.prep.validate import validate_frame
+
+if TYPE_CHECKING:
+    from bayescount.count_model import CountModel
+
+__all__ = [
+    "chunked_parameters",
+    "draw_subset",
+    "fitted_predictions",
+    "require_fitted",
+]
+
+#: Elements (draws x rows) per block of predictive draws held at once.
+BLOCK_ELEMENTS = 4_000_000
+
+
+def require_fitted(model: CountModel) -> None:
+    """Raise :class:`NotFittedError` unless ``model`` has been fitted or loaded."""
+    if not getattr(model, "is_fitted", False):
+        raise NotFittedError(
+            "The model hasn't been fit yet; call .fit(data) first (or bayescount.load(path))."
+        )
+
+
+def draw_subset(posterior: xr.Dataset, max_draws: int | None) -> xr.Dataset:
+    """Keep at most ``max_draws`` draws in all, evenly spaced within each chain."""
+    n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    if max_draws is None or n_chains * n_draws <= max_draws:
+        return posterior
+    if max_draws < 1:
+        raise SpecError(f"max_draws must be a positive integer, got {max_draws!r}.")
+    per_chain = max(1, max_draws // n_chains)
+    keep = np.unique(np.linspace(0, n_draws - 1, per_chain).round().astype(int))
+    return posterior.isel(draw=keep)
+
+
+def _with_posterior(model: CountModel, posterior: xr.Dataset) -> CountModel:
+    """A shallow copy of ``model`` whose fit holds only ``posterior``'s draws."""
+    tree = model.idata_.copy()
+    tree["posterior"] = xr.DataTree(posterior)
+    clone = copy.copy(model)
+    clone.idata_ = tree
+    return clone
+
+
+def fitted_predictions(
+    model: CountModel, max_draws: int | None, random_seed: int | None
+) -> Iterator[Prediction]:
+    """Predictive draws for the fitted rows, in blocks of draws.
+
+    Uses ``model.predict(None, random_seed=...)`` on at most ``max_draws`` posterior
+    draws, split into blocks so that at most :data:`BLOCK_ELEMENTS` counts are held at
+    once. Each block has its own seed spawned from ``random_seed``.
+    """
+    require_fitted(model)
+    posterior = draw_subset(model.idata_["posterior"].to_dataset(), max_draws)
+    n_rows = model.idata_["observed_data"]["y"].size
+    per_block = max(1, BLOCK_ELEMENTS // max(n_rows, 1) // posterior.sizes["chain"])
+    seeds = np.random.SeedSequence(random_seed)
+    n_draws = posterior.sizes["draw"]
+    for start in range(0, n_draws, per_block):
+        block = posterior.isel(draw=slice(start, start + per_block))
+        (seed,) = seeds.spawn(1)
+        rng_seed = int(seed.generate_state(1)[0])
+        yield _with_posterior(model, block).predict(None, random_seed=rng_seed)
+
+
+def observed_counts(model: CountModel) -> np.ndarray:
+    """The fitted rows' observed counts."""
+    require_fitted(model)
+    return model.idata_["observed_data"]["y"].values.astype(np.int64)
+
+
+def _rows(prepared: PreparedData, rows: slice) -> PreparedData:
+    return PreparedData(
+        index=prepared.index[rows],
+        counts=None if prepared.counts is None else prepared.counts[rows],
+        exposure=prepared.exposure[rows],
+        covariates=prepared.covariates[rows],
+        fourier=prepared.fourier[rows],
+        group_codes={k: v[rows] for k, v in prepared.group_codes.items()},
+        new_labels=prepared.new_labels,
+    )
+
+
+def prepare_holdout(model: CountModel, frame: pd.DataFrame) -> tuple[pd.DataFrame, PreparedData]:
+    """Validate and encode held-out rows, which must carry the counts column."""
+    require_fitted(model)
+    counts = model.schema.counts
+    if counts not in frame.columns:
+        raise ColumnNotFoundError(
+            f"The held-out data have no counts column {counts!r}; coverage compares "
+            f"predictions with observed counts. Available columns: "
+            f"{sorted(map(str, frame.columns))}."
+        )
+    clean = validate_frame(frame, model.schema, for_prediction=True)
+    return clean, model.design_.transform(clean, for_prediction=True)
+
+
+def chunked_parameters(
+    model: CountModel,
+    prepared: PreparedData,
+    *,
+    chunk_size: int,
+    max_draws: int | None,
+    rng: np.random.Generator,
+) -> Iterator[tuple[slice, PredictiveParameters]]:
+    """Per-draw predictive parameters for ``chunk_size`` rows at a time.
+
+    Peak memory is O(chunk_size x draws). A label not seen when fitting gets its
+    effect drawn anew in each chunk; each row's *marginal* predictive distribution,
+    all that coverage uses, is unchanged by that.
+    """
+    if not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
+        raise SpecError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+    posterior = draw_subset(model.idata_["posterior"].to_dataset(), max_draws)
+    for start in range(0, prepared.n, chunk_size):
+        rows = slice(start, min(start + chunk_size, prepared.n))
+        params = predictive_parameters(
+            posterior, model.spec, model.design_, _rows(prepared, rows), rng=rng
+        )
+        yield rows, params

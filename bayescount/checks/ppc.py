@@ -1,0 +1,307 @@
+"""Posterior predictive checks of count statistics, overall and per group.
+
+For each statistic ``T`` of :data:`~bayescount.checks._array.COUNT_STATISTICS` (share of
+zeros, dispersion index, maximum, 99th percentile, total) and each group, the observed
+``T(y)`` is set against ``T(y_rep)`` over posterior predictive replicates of the fitted
+rows: predictive mean, central interval and the mid-p posterior predictive p-value
+``P(T_rep > T_obs) + 0.5 P(T_rep = T_obs)``.
+
+:func:`check_model` bundles these with the residual diagnostics of
+:mod:`bayescount.checks.residuals` and the fit's convergence gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from bayescount.checks._array import COUNT_STATISTICS, count_statistics, mid_p_value
+from bayescount.checks._display import html_block, json_number
+from bayescount.checks._draws import fitted_predictions, observed_counts, require_fitted
+from bayescount.checks.residuals import ResidualDiagnostics, residual_diagnostics
+from bayescount.exceptions import ColumnNotFoundError, SpecError
+from bayescount.inference.convergence import ConvergenceReport
+
+if TYPE_CHECKING:
+    from bayescount.count_model import CountModel
+
+__all__ = ["ModelCheck", "PPCReport", "PPCStatistic", "check_model", "ppc_statistics"]
+
+#: Posterior predictive p-values below this (or above one minus this) are flagged.
+P_FLAG = 0.05
+
+_NOUNS = {
+    "share_zeros": "zeros",
+    "dispersion": "the dispersion (variance / mean)",
+    "max": "the largest count",
+    "q99": "the upper tail (99th percentile)",
+    "total": "the total count",
+}
+
+
+def _verdict(statistic: str, p: float, level: str | None, group: str | None) -> str:
+    scope = "" if group is None else f" in {level} {group!r}"
+    noun = _NOUNS[statistic]
+    if not np.isfinite(p):
+        return f"{noun}{scope}: undefined"
+    if p < P_FLAG:
+        return f"the model under-predicts {noun}{scope}"
+    if p > 1 - P_FLAG:
+        return f"the model over-predicts {noun}{scope}"
+    return f"{noun}{scope} consistent with the model"
+
+
+@dataclass(frozen=True)
+class PPCStatistic:
+    """One statistic of one group: observed value against its predictive distribution."""
+
+    statistic: str
+    level: str | None
+    group: str | None
+    n_rows: int
+    observed: float
+    mean: float
+    lower: float
+    upper: float
+    p_value: float
+    verdict: str
+
+    @property
+    def flagged(self) -> bool:
+        """Whether ``p_value`` is below ``P_FLAG`` or above ``1 - P_FLAG``."""
+        return bool(self.p_value < P_FLAG or self.p_value > 1 - P_FLAG)
+
+
+@dataclass(frozen=True)
+class PPCReport:
+    """Posterior predictive checks of count statistics.
+
+    Attributes
+    ----------
+    statistics : tuple of PPCStatistic
+        Overall rows (``group is None``) first, then one per group of ``by``.
+    by : str or None
+        The group level checked per group.
+    n_draws : int
+        Predictive replicates used.
+    interval : float
+        Probability of the central predictive interval ``[lower, upper]``.
+    """
+
+    statistics: tuple[PPCStatistic, ...]
+    by: str | None
+    n_draws: int
+    interval: float
+
+    @property
+    def flagged(self) -> tuple[PPCStatistic, ...]:
+        """The statistics with an extreme p-value."""
+        return tuple(s for s in self.statistics if s.flagged)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (group, statistic), indexed by ``group`` ("(all)") and ``statistic``."""
+        frame = pd.DataFrame([asdict(s) for s in self.statistics])
+        frame["group"] = frame["group"].fillna("(all)")
+        frame["flagged"] = [s.flagged for s in self.statistics]
+        return frame.drop(columns="level").set_index(["group", "statistic"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (NaN as ``None``)."""
+        return {
+            "by": self.by,
+            "n_draws": self.n_draws,
+            "interval": self.interval,
+            "p_flag": P_FLAG,
+            "statistics": [
+                {k: json_number(v) for k, v in asdict(s).items()} | {"flagged": s.flagged}
+                for s in self.statistics
+            ],
+        }
+
+    def __str__(self) -> str:
+        lines = [f"Posterior predictive checks ({self.n_draws} replicates)"]
+        lines += [f"  - {s.verdict} (p = {s.p_value:.3f})" for s in self.flagged]
+        if not self.flagged:
+            lines.append("  every statistic is consistent with the model")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return html_block(str(self).splitlines()[0], self.to_frame(),
+                          [s.verdict for s in self.flagged])
+
+
+def _groups(rows: pd.DataFrame, y: np.ndarray, by: str | None, levels: list[str]):
+    yield None, np.arange(len(y))
+    if by is None:
+        return
+    labels = rows[by].astype(str).to_numpy()
+    for label in sorted(set(labels)):
+        yield label, np.flatnonzero(labels == label)
+
+
+def ppc_statistics(
+    model: CountModel,
+    *,
+    by: str | None = None,
+    max_draws: int = 1000,
+    interval: float = 0.9,
+    random_seed: int | None = 0,
+) -> PPCReport:
+    """Posterior predictive checks of the fitted rows' count statistics.
+
+    Parameters
+    ----------
+    model : CountModel
+        A fitted (or loaded) model.
+    by : str, optional
+        A group level (e.g. ``"service"``); adds one check per label of that level.
+    max_draws : int
+        Predictive replicates: at most this many posterior draws, evenly spaced in
+        each chain, each giving one replicate of every fitted row (drawn with
+        ``model.predict(None, random_seed=...)`` in blocks of draws to bound memory).
+    interval : float
+        Probability of the reported central predictive interval of each statistic.
+    random_seed : int, optional
+        Seed of the replicates.
+
+    Returns
+    -------
+    PPCReport
+        Per statistic and group: observed value, predictive mean and interval, the
+        mid-p value ``p = P(T_rep > T_obs) + 0.5 P(T_rep = T_obs)`` and a verdict.
+        The rule: ``p < 0.05`` means replicates rarely reach the observed value, so
+        *the model under-predicts* the statistic; ``p > 0.95`` means they nearly always
+        exceed it, so *the model over-predicts* it; otherwise it is consistent. With
+        many groups about one statistic in ten is flagged by chance alone; look for
+        patterns, not single flags.
+    """
+    require_fitted(model)
+    if not 0 < interval < 1:
+        raise SpecError(f"interval must lie in (0, 1), got {interval!r}.")
+    levels = list(model.schema.groups)
+    if by is not None and by not in levels:
+        raise ColumnNotFoundError(
+            f"by={by!r} is not a group level of the model; choose one of {levels}."
+        )
+    y = observed_counts(model)
+    replicated: dict[str | None, list[dict[str, np.ndarray]]] = {}
+    groups: list[tuple[str | None, np.ndarray]] | None = None
+    for prediction in fitted_predictions(model, max_draws, random_seed):
+        draws = prediction.draws.values.reshape(-1, len(y))
+        if groups is None:
+            groups = list(_groups(prediction.rows, y, by, levels))
+        for label, idx in groups:
+            replicated.setdefault(label, []).append(count_statistics(draws[:, idx], axis=1))
+    assert groups is not None  # at least one block of draws always exists
+    tail = (1 - interval) / 2
+    out = []
+    n_draws = 0
+    for label, idx in groups:
+        observed = count_statistics(y[idx], axis=0)
+        for name in COUNT_STATISTICS:
+            t_rep = np.concatenate([block[name] for block in replicated[label]])
+            n_draws = len(t_rep)
+            p = float(mid_p_value(t_rep, observed[name]))
+            lo, hi = np.quantile(t_rep, [tail, 1 - tail])
+            out.append(
+                PPCStatistic(
+                    statistic=name,
+                    level=None if label is None else by,
+                    group=label,
+                    n_rows=len(idx),
+                    observed=float(observed[name]),
+                    mean=float(np.mean(t_rep)),
+                    lower=float(lo),
+                    upper=float(hi),
+                    p_value=p,
+                    verdict=_verdict(name, p, by, label),
+                )
+            )
+    return PPCReport(tuple(out), by, n_draws, interval)
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """Everything :func:`check_model` found: PPC statistics, residuals, convergence."""
+
+    ppc: PPCReport
+    residuals: ResidualDiagnostics
+    convergence: ConvergenceReport
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """One plain sentence per flagged check (convergence first)."""
+        return (
+            tuple(self.convergence.problems)
+            + tuple(s.verdict for s in self.ppc.flagged)
+            + tuple(self.residuals.problems)
+        )
+
+    @property
+    def passed(self) -> bool:
+        """Whether nothing was flagged."""
+        return not self.problems
+
+    def to_frame(self) -> pd.DataFrame:
+        """The PPC statistics table (see :meth:`PPCReport.to_frame`)."""
+        return self.ppc.to_frame()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict with ``ppc``, ``residuals``, ``convergence``."""
+        return {
+            "passed": self.passed,
+            "problems": list(self.problems),
+            "ppc": self.ppc.to_dict(),
+            "residuals": self.residuals.to_dict(),
+            "convergence": {k: json_number(v) if not isinstance(v, list | dict) else v
+                            for k, v in self.convergence.to_dict().items()},
+        }
+
+    def __str__(self) -> str:
+        head = "Model check: passed" if self.passed else f"Model check: {len(self.problems)} issue(s)"
+        return "\n\n".join([head, str(self.convergence), str(self.ppc), str(self.residuals)])
+
+    def _repr_html_(self) -> str:
+        title = str(self).splitlines()[0]
+        return (
+            html_block(title, None, self.problems)
+            + self.convergence._repr_html_()
+            + self.ppc._repr_html_()
+            + self.residuals._repr_html_()
+        )
+
+
+def check_model(
+    model: CountModel,
+    *,
+    data: pd.DataFrame | None = None,
+    by: str | None = None,
+    max_draws: int = 1000,
+    random_seed: int | None = 0,
+) -> ModelCheck:
+    """Run the posterior predictive and residual checks of a fitted model.
+
+    Parameters
+    ----------
+    model : CountModel
+        A fitted (or loaded) model.
+    data : pandas.DataFrame, optional
+        The training frame, used only to order each series by the time column for the
+        residual autocorrelation (a fit does not store timestamps). Without it the
+        rows keep the order they were fitted in.
+    by : str, optional
+        Group level for per-group PPC statistics and calibration ratios.
+    max_draws : int
+        Predictive replicates for the PPC statistics (see :func:`ppc_statistics`).
+    random_seed : int, optional
+        Seed of the replicates.
+    """
+    require_fitted(model)
+    return ModelCheck(
+        ppc=ppc_statistics(model, by=by, max_draws=max_draws, random_seed=random_seed),
+        residuals=residual_diagnostics(model, data=data, by=by),
+        convergence=model.convergence_,
+    )

@@ -1,0 +1,239 @@
+"""``slo``, ``anomalies``, ``attribute`` and ``capacity``: decisions from a saved fit.
+
+File formats
+------------
+SOFAR (``slo --observed``), CSV or Parquet, either
+
+* one row per window: ``time``, ``total`` and ``bad`` (or ``good``); the window so
+  far ends one step after the last row; the rows feed the observed multiwindow rules;
+* or one summary row: ``bad`` (or ``good``), ``total``, ``elapsed`` (``"12d"``) and
+  optionally ``now`` (timestamp of the end of the observed period).
+
+FUTURE (``slo --future``): one row per future window (and group) with the fit's time
+and group columns and its exposure column (requests; a scenario), or, with
+``--traffic-model``, that model's exposure column (window length).
+
+Scenarios (``capacity --scenario``, repeatable): ``traffic=1.3``,
+``new_region=NAME,like=REGION``, ``nodes=N`` or ``nodes=N,service=SERVICE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from bayescount.exceptions import DataError, SpecError
+from bayescount.forecast.anomalies import detect_anomalies
+from bayescount.forecast.attribution import attribute_incident
+from bayescount.forecast.burn import forecast_burn
+from bayescount.forecast.capacity import forecast_capacity
+from bayescount.forecast.future import scale_traffic
+from bayescount.forecast.openslo import load_openslo
+from bayescount.forecast.scenarios import parse_scenario
+from bayescount.forecast.slo import ObservedSoFar, SLOSpec
+from bayescount.io import load_fit, read_table
+
+__all__ = ["register"]
+
+
+def _number(low: float, high: float, *, closed_low: bool = False):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        ok = (low <= value if closed_low else low < value) and value < high
+        if not (math.isfinite(value) and ok):
+            raise argparse.ArgumentTypeError(f"must lie in ({low:g}, {high:g}), got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _emit(result: Any, as_json: bool, text: str) -> int:
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+    else:
+        print(text)
+    return 0
+
+
+def _table(frame: pd.DataFrame) -> str:
+    with pd.option_context("display.width", 160, "display.max_columns", 30,
+                           "display.float_format", "{:.4g}".format):
+        return frame.to_string(index=False) if len(frame) else "(none)"
+
+
+# -------------------------------------------------------------------------- slo
+def _slo_spec(args: argparse.Namespace) -> SLOSpec:
+    if args.openslo:
+        if args.objective is not None or args.window is not None:
+            raise SpecError("Give either --openslo or --objective/--window, not both.")
+        return load_openslo(args.openslo, name=args.slo_name)
+    if args.objective is None:
+        raise SpecError("Give the objective: --objective 0.999 (or --openslo FILE).")
+    return SLOSpec(args.objective, args.window or "30d")
+
+
+def _run_slo(args: argparse.Namespace) -> int:
+    slo = _slo_spec(args)
+    model = load_fit(args.fit)
+    traffic = load_fit(args.traffic_model) if args.traffic_model else None
+    observed = ObservedSoFar.from_frame(read_table(args.observed), slo)
+    future = read_table(args.future)
+    if args.scale != 1.0 or args.shift:
+        if traffic is not None:
+            raise SpecError("--scale/--shift rewrite a traffic scenario; drop --traffic-model.")
+        future = scale_traffic(future, args.scale, args.shift,
+                               exposure=model.schema.exposure or "", time=model.schema.time or "")
+    result = forecast_burn(model, slo, observed, future, traffic_model=traffic,
+                           min_probability=args.min_probability,
+                           min_bad_events=args.min_bad_events, random_seed=args.seed)
+    rules = pd.DataFrame([r.to_dict() for r in result.rules])
+    text = "\n".join([
+        f"SLO {slo.objective:g} over {slo.window}; now {result.now}, window ends "
+        f"{result.window_end}",
+        f"P(exhaust) = {result.p_exhaust:.4f} (MC s.e. {result.p_exhaust_mc_se:.4f})",
+        f"decision: {result.decision.level.upper()} - {result.decision.reason}",
+        "", _table(result.to_frame()), "",
+        _table(rules[["rule", "kind", "severity", "fired", "factor", "long_burn", "probability",
+                      "reason"]]),
+        *[f"note: {n}" for n in result.notes],
+    ])
+    return _emit(result, args.json, text)
+
+
+# -------------------------------------------------------------------- anomalies
+def _run_anomalies(args: argparse.Namespace) -> int:
+    model = load_fit(args.fit)
+    report = detect_anomalies(model, read_table(args.data), level=args.level,
+                              consecutive=args.consecutive, random_seed=args.seed)
+    alerts = report.alerts()
+    text = "\n".join([
+        f"{len(report.table)} windows, {int(report.table['flag'].sum())} flagged, "
+        f"{len(alerts)} alerts ({args.level:g} interval, {args.consecutive} in a row)",
+        _table(alerts),
+    ])
+    return _emit(report, args.json, text)
+
+
+# -------------------------------------------------------------------- attribute
+def _incident(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start, sep, end = text.partition("/")
+    try:
+        if not sep:
+            raise ValueError
+        return pd.Timestamp(start), pd.Timestamp(end)
+    except ValueError:
+        raise DataError(
+            f"--incident {text!r}: write START/END timestamps, e.g. "
+            "2026-01-05T10:00/2026-01-05T12:00."
+        ) from None
+
+
+def _run_attribute(args: argparse.Namespace) -> int:
+    model = load_fit(args.fit)
+    start, end = _incident(args.incident)
+    result = attribute_incident(model, read_table(args.data), start, end, ci=args.ci,
+                                min_probability=args.min_probability,
+                                covariates=args.covariate or (), random_seed=args.seed)
+    cols = ["level", "group", "rank", "observed", "expected", "excess", "excess_lower",
+            "excess_upper", "p_rose", "significant"]
+    table = result.table.groupby("level", sort=False).head(args.top)[cols]
+    parts = [f"incident {start} to {end}", _table(table)]
+    if result.effects is not None:
+        parts += ["", _table(result.effects)]
+    return _emit(result, args.json, "\n".join(parts))
+
+
+# --------------------------------------------------------------------- capacity
+def _run_capacity(args: argparse.Namespace) -> int:
+    model = load_fit(args.fit)
+    scenarios = [parse_scenario(s) for s in args.scenario or ()]
+    result = forecast_capacity(model, read_table(args.data), scenarios,
+                               threshold=args.threshold, risk=args.risk, per=args.per,
+                               include_current=not args.no_current, random_seed=args.seed)
+    return _emit(result, args.json, _table(result.table))
+
+
+# --------------------------------------------------------------------- register
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
+    p.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the draws")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``slo``, ``anomalies``, ``attribute`` and ``capacity`` to ``sub``."""
+    slo = sub.add_parser("slo", help="forecast error-budget burn and decide page/ticket/none",
+                         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(slo)
+    slo.add_argument("--objective", type=_number(0, 1), metavar="X", help="e.g. 0.999")
+    slo.add_argument("--window", metavar="W", help="rolling 30d/28d/... or calendar_month")
+    slo.add_argument("--openslo", metavar="YAML", help="OpenSLO v1 file with one kind: SLO")
+    slo.add_argument("--slo-name", metavar="NAME", help="metadata.name of the SLO to use")
+    slo.add_argument("--observed", required=True, metavar="SOFAR",
+                     help="bad/total events so far (see the format above)")
+    slo.add_argument("--future", required=True, metavar="FUTURE", help="future windows table")
+    slo.add_argument("--traffic-model", metavar="FIT",
+                     help="fit of requests per window whose draws become the future totals")
+    slo.add_argument("--scale", type=_number(0, math.inf), default=1.0, metavar="K",
+                     help="multiply the future requests by K (scenario)")
+    slo.add_argument("--shift", metavar="D", help="move the future times by D, e.g. 7d")
+    slo.add_argument("--min-probability", type=_number(0, 1.000001), default=0.5, metavar="P",
+                     help="probability at which a forecast rule fires (default 0.5)")
+    slo.add_argument("--min-bad-events", type=_number(0, math.inf, closed_low=True), default=5,
+                     metavar="N", help="bad events a rule's long window must hold (default 5)")
+    slo.set_defaults(handler=_run_slo)
+
+    anom = sub.add_parser("anomalies", help="flag windows beyond the predictive interval")
+    _common(anom)
+    anom.add_argument("--data", required=True, metavar="DATA", help="observed windows table")
+    anom.add_argument("--level", type=_number(0, 1), default=0.99, metavar="L",
+                      help="predictive interval level (default 0.99)")
+    anom.add_argument("--consecutive", type=_positive_int, default=2, metavar="K",
+                      help="windows in a row beyond the interval before a flag (default 2)")
+    anom.set_defaults(handler=_run_anomalies)
+
+    att = sub.add_parser("attribute", help="excess events of an incident per group")
+    _common(att)
+    att.add_argument("--data", required=True, metavar="DATA", help="observed windows table")
+    att.add_argument("--incident", required=True, metavar="START/END", help="incident window")
+    att.add_argument("--ci", type=_number(0, 1), default=0.9, metavar="L",
+                     help="interval level (default 0.9)")
+    att.add_argument("--min-probability", type=_number(0, 1), default=0.95, metavar="P",
+                     help="P(rate rose) needed to rank as significant (default 0.95)")
+    att.add_argument("--covariate", action="append", metavar="TERM",
+                     help="report this covariate term's multiplicative effect (repeatable)")
+    att.add_argument("--top", type=_positive_int, default=10, metavar="N",
+                     help="groups shown per level")
+    att.set_defaults(handler=_run_attribute)
+
+    cap = sub.add_parser("capacity", help="forecast counts under exposure scenarios")
+    _common(cap)
+    cap.add_argument("--data", required=True, metavar="BASE", help="windows to forecast")
+    cap.add_argument("--scenario", action="append", metavar="SPEC",
+                     help="traffic=K | new_region=NAME,like=REGION | nodes=N[,service=S]")
+    cap.add_argument("--threshold", type=_number(0, math.inf, closed_low=True), metavar="T",
+                     help="capacity limit on the count")
+    cap.add_argument("--risk", type=_number(0, 1), default=0.05, metavar="P",
+                     help="accepted P(count > threshold) for the max multiplier")
+    cap.add_argument("--per", choices=("peak", "total"), default=None,
+                     help="busiest window or total per group (default peak)")
+    cap.add_argument("--no-current", action="store_true", help="leave out the base scenario")
+    cap.set_defaults(handler=_run_capacity)

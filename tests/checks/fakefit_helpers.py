@@ -1,0 +1,104 @@
+"""A fitted CountModel without sampling: posterior draws scattered around a known truth.
+
+Used by the checks and plots tests (and worth moving to ``bayescount.testing``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayescount import CountModel, SamplerConfig
+from bayescount.count_model import package_versions
+from bayescount.inference.convergence import check_convergence
+from bayescount.models.builder import OBS_DIM
+from bayescount.testing import simulate_telemetry
+
+GROUPS = ["region", "service", "node"]
+
+
+def fake_fit(
+    frame: pd.DataFrame,
+    truth: dict,
+    *,
+    family: str = "poisson",
+    chains: int = 4,
+    draws: int = 250,
+    jitter: float = 0.02,
+    model_alpha: float | None = None,
+    model_psi: float | None = None,
+    groups: list[str] = GROUPS,
+    time: str | None = "timestamp",
+    seed: int = 0,
+) -> CountModel:
+    """Return a 'fitted' model of ``frame`` whose posterior sits at ``truth`` (+ jitter)."""
+    rng = np.random.default_rng(seed)
+    model = CountModel("errors", "requests", time=time, groups=groups, family=family)
+    design, prepared = model.prepare(frame)
+    shape = (chains, draws)
+
+    def around(value):
+        return value + jitter * rng.normal(size=shape)
+
+    coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    post = {"intercept": (("chain", "draw"), around(truth["intercept"]))}
+    for lvl in design.levels:
+        effects = np.array([truth[f"{lvl.name}_effect"][lab] for lab in lvl.labels])
+        post[f"{lvl.name}_effect"] = (
+            ("chain", "draw", lvl.name),
+            effects + jitter * rng.normal(size=shape + effects.shape),
+        )
+        post[f"{lvl.name}_sd"] = (("chain", "draw"), np.abs(around(truth[f"{lvl.name}_sd"])))
+        coords[lvl.name] = list(lvl.labels)
+    if model.spec.is_negative_binomial:
+        a = truth["alpha"] if model_alpha is None else model_alpha
+        post["alpha"] = (("chain", "draw"), a * np.exp(around(0.0)))
+    if model.spec.is_zero_inflated:
+        p = truth["psi"] if model_psi is None else model_psi
+        post["psi"] = (("chain", "draw"), np.clip(around(p), 0.01, 0.999))
+    posterior = xr.Dataset(post, coords=coords)
+    obs = {OBS_DIM: np.arange(prepared.n)}
+    const = {"log_exposure": ((OBS_DIM,), prepared.log_exposure)}
+    for lvl in design.levels:
+        const[f"{lvl.name}_idx"] = ((OBS_DIM,), prepared.group_codes[lvl.name])
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": posterior,
+            "sample_stats": xr.Dataset(
+                {"diverging": (("chain", "draw"), np.zeros(shape, dtype=bool))},
+                coords={"chain": coords["chain"], "draw": coords["draw"]},
+            ),
+            "observed_data": xr.Dataset({"y": ((OBS_DIM,), prepared.counts)}, coords=obs),
+            "constant_data": xr.Dataset(const, coords=obs),
+        }
+    )
+    model.design_ = design
+    model.parameterization_ = {}
+    model.sampler_config_ = SamplerConfig(draws=draws, tune=0, chains=chains, random_seed=seed)
+    model.versions_ = package_versions()
+    model.idata_ = tree
+    model.convergence_ = check_convergence(tree, emit_warning=False)
+    return model
+
+
+def simulated_fake(family: str = "poisson", seed: int = 0, **kwargs) -> tuple:
+    """``(model, frame, truth)``: simulated telemetry and a fake fit at its truth."""
+    sim_kw = {k: kwargs.pop(k) for k in list(kwargs) if k in _SIM_ARGS}
+    sim = simulate_telemetry(family=family, seed=seed, **sim_kw)
+    model = fake_fit(sim.frame, sim.truth, family=family, seed=seed, **kwargs)
+    return model, sim.frame, sim.truth
+
+
+_SIM_ARGS = {
+    "n_regions",
+    "n_services",
+    "n_nodes",
+    "n_windows",
+    "rate",
+    "sd",
+    "alpha",
+    "psi",
+    "daily_amplitude",
+    "beta",
+}

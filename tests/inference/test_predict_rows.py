@@ -1,0 +1,116 @@
+"""CountModel.predict on a fake fit: rows, scales, seeds, unseen groups, bad exposure."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayescount import DataError, SpecError
+from bayescount.exceptions import ColumnNotFoundError, ExposureError, UnknownGroupError
+
+
+def rows_of(telemetry, picks=(0, 40, 90, 143)) -> pd.DataFrame:
+    return telemetry.iloc[list(picks)].drop(columns="errors")
+
+
+def test_fitted_rows_and_the_same_rows_as_a_frame_give_identical_counts(fake_fit, telemetry):
+    fitted = fake_fit.predict(random_seed=8)
+    framed = fake_fit.predict(telemetry, random_seed=8)
+    assert fitted.draws.dims == ("chain", "draw", "obs")
+    assert fitted.draws.shape == (2, 50, len(telemetry))
+    np.testing.assert_array_equal(fitted.draws.values, framed.draws.values)
+    for col in ("region", "service", "node", "errors"):
+        assert list(fitted.rows[col]) == list(telemetry[col])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: predict(None) rebuilds exposure as exp(log_exposure), off by an ulp",
+)
+def test_fitted_rows_keep_their_exact_exposure(fake_fit, telemetry):
+    fitted = fake_fit.predict(scale="rate", random_seed=8)
+    framed = fake_fit.predict(telemetry, scale="rate", random_seed=8)
+    np.testing.assert_array_equal(fitted.rows["requests"], telemetry["requests"])
+    np.testing.assert_array_equal(fitted.draws.values, framed.draws.values)
+
+
+def test_same_seed_same_draws_other_seed_other_draws(fake_fit, telemetry):
+    rows = rows_of(telemetry)
+    a = fake_fit.predict(rows, random_seed=1).draws.values
+    b = fake_fit.predict(rows, random_seed=1).draws.values
+    c = fake_fit.predict(rows, random_seed=2).draws.values
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_rate_is_counts_divided_by_exposure(fake_fit, telemetry):
+    rows = rows_of(telemetry)
+    counts = fake_fit.predict(rows, random_seed=4)
+    rate = fake_fit.predict(rows, scale="rate", random_seed=4)
+    assert rate.scale == "rate" and counts.scale == "counts"
+    np.testing.assert_array_equal(
+        rate.draws.values, counts.draws.values / rows["requests"].to_numpy()
+    )
+    assert np.issubdtype(counts.draws.dtype, np.integer)
+
+
+def test_rows_keep_their_order_and_index_and_the_input_is_untouched(fake_fit, telemetry):
+    rows = rows_of(telemetry, (90, 0, 143)).set_axis(["c", "a", "b"])
+    before = rows.copy()
+    prediction = fake_fit.predict(rows, random_seed=0)
+    pd.testing.assert_frame_equal(rows, before)
+    assert list(prediction.rows.index) == ["c", "a", "b"]
+    frame = prediction.to_frame([0.1, 0.9])
+    assert list(frame.columns) == [*rows.columns, "mean", "q0.1", "q0.9"]
+    np.testing.assert_allclose(frame["mean"], prediction.draws.mean(("chain", "draw")))
+    assert (frame["q0.1"] <= frame["q0.9"]).all()
+    with pytest.raises(SpecError, match=r"\[1.5\]"):
+        prediction.to_frame([0.5, 1.5])
+
+
+def test_counts_column_is_optional_in_new_rows(fake_fit, telemetry):
+    rows = rows_of(telemetry)
+    with_counts = telemetry.iloc[[0, 40, 90, 143]]
+    np.testing.assert_array_equal(
+        fake_fit.predict(rows, random_seed=3).draws.values,
+        fake_fit.predict(with_counts, random_seed=3).draws.values,
+    )
+
+
+def test_unseen_labels_are_drawn_or_refused(fake_fit, telemetry):
+    rows = rows_of(telemetry).assign(node=lambda d: d["node"] + "-replacement")
+    prediction = fake_fit.predict(rows, random_seed=0)
+    assert prediction.draws.shape == (2, 50, 4)
+    with pytest.raises(UnknownGroupError, match="unseen='population'") as err:
+        fake_fit.predict(rows, unseen="error")
+    assert "r0-s0-n0-replacement" in str(err.value)
+    with pytest.raises(SpecError, match="unseen"):
+        fake_fit.predict(rows, unseen="ignore")
+
+
+def test_a_node_under_another_service_is_refused(fake_fit, telemetry):
+    rows = rows_of(telemetry, (0,)).assign(service="r0-s1")  # node r0-s0-n0 moved
+    with pytest.raises(UnknownGroupError, match="Nesting is strict"):
+        fake_fit.predict(rows)
+
+
+def test_scale_must_be_counts_or_rate(fake_fit, telemetry):
+    with pytest.raises(SpecError, match="'probability'"):
+        fake_fit.predict(rows_of(telemetry), scale="probability")
+
+
+@pytest.mark.parametrize(
+    "bad", [np.nan, None, 0.0, -5.0, np.inf], ids=["nan", "none", "zero", "negative", "inf"]
+)
+def test_new_rows_need_positive_finite_exposure(fake_fit, telemetry, bad):
+    rows = rows_of(telemetry).astype({"requests": object})
+    rows.iloc[2, rows.columns.get_loc("requests")] = bad
+    with pytest.raises(ExposureError, match="'requests'") as err:
+        fake_fit.predict(rows)
+    assert str(rows.index[2]) in str(err.value)
+
+
+def test_new_rows_need_the_exposure_column(fake_fit, telemetry):
+    rows = rows_of(telemetry).drop(columns="requests")
+    with pytest.raises(ColumnNotFoundError, match="required for new rows too"):
+        fake_fit.predict(rows)
+    assert issubclass(ColumnNotFoundError, DataError)
