@@ -102,7 +102,7 @@ class CountModel:
         dispersion_by: str | None = None,
         dispersion_scales_with_exposure: bool = False,
         parameterization: dict[str, str] | None = None,
-        centered_threshold: float = 10.0,
+        centered_threshold: float = 1.0,
     ) -> None:
         schema = CountSchema(
             counts=counts,
@@ -182,6 +182,7 @@ class CountModel:
         target_accept: float = 0.8,
         progressbar: bool | None = None,
         log_likelihood: bool = False,
+        mass_matrix: str = "diag",
         thresholds: ConvergenceThresholds | None = None,
         sample_fn: SampleFn = run_sampler,
     ) -> CountModel:
@@ -189,7 +190,9 @@ class CountModel:
 
         Returns ``self``. Fitted state: ``idata_`` (the :class:`xarray.DataTree`),
         ``design_``, ``parameterization_``, ``sampler_config_``, ``convergence_``,
-        ``versions_``. A failing gate warns with
+        ``versions_``. See :class:`~bayescount.inference.SamplerConfig` for the sampler
+        options (``mass_matrix="low_rank"`` helps when covariates are constant within
+        groups). A failing gate warns with
         :class:`~bayescount.exceptions.ConvergenceWarning`.
         """
         config = SamplerConfig(
@@ -202,6 +205,7 @@ class CountModel:
             target_accept=target_accept,
             progressbar=progressbar,
             log_likelihood=log_likelihood,
+            mass_matrix=mass_matrix,  # type: ignore[arg-type]
         )
         design, prepared = self.prepare(data)
         how = choose_parameterization(self.spec, design, prepared)
@@ -250,7 +254,7 @@ class CountModel:
         else:
             frame = validate_frame(data, self.schema, for_prediction=True)
             prepared = self.design_.transform(frame, for_prediction=True)
-            rows = data.loc[frame.index]
+            rows = data.copy()  # prediction never drops rows
         rng = np.random.default_rng(random_seed)
         params = predictive_parameters(
             self.idata_["posterior"].to_dataset(),
@@ -274,7 +278,7 @@ class CountModel:
         prepared = PreparedData(
             index=pd.RangeIndex(n),
             counts=counts,
-            exposure=np.exp(const["log_exposure"].values),
+            exposure=const["exposure"].values,
             covariates=const["X"].values if "X" in const else np.zeros((n, 0)),
             fourier=const["F"].values if "F" in const else np.zeros((n, 0)),
             group_codes=codes,

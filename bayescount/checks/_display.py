@@ -14,7 +14,7 @@ __all__ = ["html_block", "json_number"]
 
 
 def json_number(value: Any) -> Any:
-    """A JSON-safe scalar: numpy scalars unwrapped, NaN and infinities as ``None``."""
+    """Return a JSON-safe scalar: numpy scalars unwrapped, NaN and infinities as ``None``."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -23,7 +23,7 @@ def json_number(value: Any) -> Any:
 
 
 def html_block(title: str, frame: pd.DataFrame | None, notes: Iterable[str] = ()) -> str:
-    """A title, an optional table and a bullet list of notes, escaped."""
+    """Render a title, an optional table and a bullet list of notes, escaped."""
     out = f"<strong>{html.escape(title)}</strong>"
     if frame is not None:
         out += frame.to_html(float_format=lambda x: f"{x:.4g}")

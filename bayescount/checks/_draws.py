@@ -26,6 +26,9 @@ __all__ = [
     "chunked_parameters",
     "draw_subset",
     "fitted_predictions",
+    "observed_counts",
+    "predictive_tree",
+    "prepare_holdout",
     "require_fitted",
 ]
 
@@ -42,7 +45,7 @@ def require_fitted(model: CountModel) -> None:
 
 
 def draw_subset(posterior: xr.Dataset, max_draws: int | None) -> xr.Dataset:
-    """Keep at most ``max_draws`` draws in all, evenly spaced within each chain."""
+    """Keep about ``max_draws`` draws (at least one per chain), evenly spaced in each chain."""
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     if max_draws is None or n_chains * n_draws <= max_draws:
         return posterior
@@ -54,7 +57,7 @@ def draw_subset(posterior: xr.Dataset, max_draws: int | None) -> xr.Dataset:
 
 
 def _with_posterior(model: CountModel, posterior: xr.Dataset) -> CountModel:
-    """A shallow copy of ``model`` whose fit holds only ``posterior``'s draws."""
+    """Return a shallow copy of ``model`` whose fit holds only ``posterior``'s draws."""
     tree = model.idata_.copy()
     tree["posterior"] = xr.DataTree(posterior)
     clone = copy.copy(model)
@@ -85,7 +88,7 @@ def fitted_predictions(
 
 
 def observed_counts(model: CountModel) -> np.ndarray:
-    """The fitted rows' observed counts."""
+    """Return the fitted rows' observed counts."""
     require_fitted(model)
     return model.idata_["observed_data"]["y"].values.astype(np.int64)
 
@@ -139,3 +142,43 @@ def chunked_parameters(
             posterior, model.spec, model.design_, _rows(prepared, rows), rng=rng
         )
         yield rows, params
+
+
+def predictive_tree(
+    model: CountModel,
+    *,
+    by: str | None = None,
+    max_draws: int | None = 500,
+    random_seed: int | None = 0,
+) -> xr.DataTree:
+    """Build a DataTree with ``posterior_predictive`` and ``observed_data`` of the fitted rows.
+
+    Without ``by`` both groups hold one variable named after the counts column over
+    dim ``obs``. With ``by`` (a group level) they hold one variable per label of that
+    level, each over its own ``obs_<label>`` dim, so arviz-plots draws one panel per
+    label. At most ``max_draws`` draws are kept (held in memory at once).
+    """
+    require_fitted(model)
+    levels = list(model.schema.groups)
+    if by is not None and by not in levels:
+        raise ColumnNotFoundError(
+            f"by={by!r} is not a group level of the model; choose one of {levels}."
+        )
+    name = model.schema.counts
+    blocks = list(fitted_predictions(model, max_draws, random_seed))
+    draws = xr.concat([b.draws for b in blocks], dim="draw")
+    draws = draws.assign_coords(draw=np.arange(draws.sizes["draw"]))
+    y = observed_counts(model)
+    if by is None:
+        pp = xr.Dataset({name: draws.rename(None)})
+        obs = xr.Dataset({name: xr.DataArray(y, dims="obs", coords={"obs": draws["obs"]})})
+    else:
+        labels = blocks[0].rows[by].astype(str).to_numpy()
+        pp_vars, obs_vars = {}, {}
+        for label in sorted(set(labels)):
+            idx = np.flatnonzero(labels == label)
+            dim = f"obs_{label}"
+            pp_vars[label] = draws.isel(obs=idx).rename(obs=dim).drop_vars(dim)
+            obs_vars[label] = xr.DataArray(y[idx], dims=dim)
+        pp, obs = xr.Dataset(pp_vars), xr.Dataset(obs_vars)
+    return xr.DataTree.from_dict({"posterior_predictive": pp, "observed_data": obs})

@@ -109,7 +109,7 @@ class PPCReport:
         return frame.drop(columns="level").set_index(["group", "statistic"])
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (NaN as ``None``)."""
+        """Return a JSON-serialisable dict (NaN as ``None``)."""
         return {
             "by": self.by,
             "n_draws": self.n_draws,
@@ -133,8 +133,8 @@ class PPCReport:
                           [s.verdict for s in self.flagged])
 
 
-def _groups(rows: pd.DataFrame, y: np.ndarray, by: str | None, levels: list[str]):
-    yield None, np.arange(len(y))
+def _groups(rows: pd.DataFrame, n: int, by: str | None):
+    yield None, np.arange(n)
     if by is None:
         return
     labels = rows[by].astype(str).to_numpy()
@@ -188,14 +188,12 @@ def ppc_statistics(
         )
     y = observed_counts(model)
     replicated: dict[str | None, list[dict[str, np.ndarray]]] = {}
-    groups: list[tuple[str | None, np.ndarray]] | None = None
+    groups: list[tuple[str | None, np.ndarray]] = []
     for prediction in fitted_predictions(model, max_draws, random_seed):
         draws = prediction.draws.values.reshape(-1, len(y))
-        if groups is None:
-            groups = list(_groups(prediction.rows, y, by, levels))
+        groups = groups or list(_groups(prediction.rows, len(y), by))
         for label, idx in groups:
             replicated.setdefault(label, []).append(count_statistics(draws[:, idx], axis=1))
-    assert groups is not None  # at least one block of draws always exists
     tail = (1 - interval) / 2
     out = []
     n_draws = 0
@@ -246,11 +244,11 @@ class ModelCheck:
         return not self.problems
 
     def to_frame(self) -> pd.DataFrame:
-        """The PPC statistics table (see :meth:`PPCReport.to_frame`)."""
+        """Return the PPC statistics table (see :meth:`PPCReport.to_frame`)."""
         return self.ppc.to_frame()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict with ``ppc``, ``residuals``, ``convergence``."""
+        """Return a JSON-serialisable dict with ``ppc``, ``residuals``, ``convergence``."""
         return {
             "passed": self.passed,
             "problems": list(self.problems),
@@ -261,7 +259,8 @@ class ModelCheck:
         }
 
     def __str__(self) -> str:
-        head = "Model check: passed" if self.passed else f"Model check: {len(self.problems)} issue(s)"
+        n = len(self.problems)
+        head = "Model check: passed" if self.passed else f"Model check: {n} issue(s)"
         return "\n\n".join([head, str(self.convergence), str(self.ppc), str(self.residuals)])
 
     def _repr_html_(self) -> str:

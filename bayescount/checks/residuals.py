@@ -165,7 +165,7 @@ class ResidualDiagnostics:
         return tuple(out)
 
     def to_frame(self) -> pd.DataFrame:
-        """The calibration table, one row per group (``(all)`` first)."""
+        """Return the calibration table, one row per group (``(all)`` first)."""
         frame = pd.DataFrame([asdict(g) for g in self.calibration])
         frame["group"] = frame["group"].fillna("(all)")
         frame["flagged"] = [g.flagged for g in self.calibration]
@@ -178,7 +178,7 @@ class ResidualDiagnostics:
         return frame.set_index("series")
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (NaN as ``None``)."""
+        """Return a JSON-serialisable dict (NaN as ``None``)."""
         return {
             "calibration_ratio": json_number(self.calibration_ratio),
             "calibration_band": list(CALIBRATION_BAND),
@@ -317,7 +317,7 @@ def residual_diagnostics(
                 series=str(label),
                 n=n,
                 acf=float(lag1_autocorrelation(resid[idx])),
-                threshold=2.0 / np.sqrt(n),
+                threshold=float(2.0 / np.sqrt(n)),
             )
         )
     return ResidualDiagnostics(

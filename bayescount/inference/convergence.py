@@ -173,9 +173,12 @@ def check_convergence(
     t = thresholds or ConvergenceThresholds()
     posterior = tree["posterior"].to_dataset()
     stats = tree["sample_stats"].to_dataset()
-    rhat = _flat(azs.rhat(posterior)).fillna(1.0)
-    ess_bulk = _flat(azs.ess(posterior, method="bulk")).fillna(np.inf)
-    ess_tail = _flat(azs.ess(posterior, method="tail")).fillna(np.inf)
+    # Effects pinned at 0 (the only child of a parent) have no variance: their NaN
+    # diagnostics are filled with the ideal values rather than warned about.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rhat = _flat(azs.rhat(posterior)).fillna(1.0)
+        ess_bulk = _flat(azs.ess(posterior, method="bulk")).fillna(np.inf)
+        ess_tail = _flat(azs.ess(posterior, method="tail")).fillna(np.inf)
     diverging = _stat(stats, "diverging")
     depth_hit = _stat(stats, "maxdepth_reached", "reached_max_treedepth")
     n_steps = _stat(stats, "n_steps")

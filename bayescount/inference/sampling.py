@@ -6,6 +6,7 @@ import importlib.util
 import logging
 import os
 import time
+from numbers import Integral
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -51,6 +52,10 @@ class SamplerConfig:
         Default: on, except when the ``CI`` environment variable is set.
     log_likelihood : bool
         Store the pointwise log-likelihood (needed for LOO; costs rows x draws memory).
+    mass_matrix : {"diag", "low_rank"}
+        Mass-matrix adaptation. ``"low_rank"`` (nutpie only) adds low-rank
+        corrections that capture correlated directions, e.g. group-constant
+        covariates against group effects: several times the ESS per second there.
     """
 
     sampler: Literal["nutpie", "numpyro", "pymc"] = "nutpie"
@@ -62,14 +67,24 @@ class SamplerConfig:
     target_accept: float = 0.8
     progressbar: bool | None = None
     log_likelihood: bool = False
+    mass_matrix: Literal["diag", "low_rank"] = "diag"
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
             raise SpecError(f"Unknown sampler {self.sampler!r}; choose from {list(SAMPLERS)}.")
         for name in ("draws", "tune", "chains"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < (1 if name != "tune" else 0):
+            if (
+                not isinstance(value, Integral)
+                or isinstance(value, bool)
+                or value < (1 if name != "tune" else 0)
+            ):
                 raise SpecError(f"{name} must be a positive integer, got {value!r}.")
+            object.__setattr__(self, name, int(value))
+        if self.mass_matrix not in ("diag", "low_rank"):
+            raise SpecError(f"mass_matrix must be 'diag' or 'low_rank', got {self.mass_matrix!r}.")
+        if self.mass_matrix == "low_rank" and self.sampler != "nutpie":
+            raise SpecError("mass_matrix='low_rank' needs sampler='nutpie'.")
         if not 0.5 <= self.target_accept < 1:
             raise SpecError(f"target_accept must be in [0.5, 1), got {self.target_accept}.")
 
@@ -80,6 +95,13 @@ class SamplerConfig:
 
 #: Signature of a sampling function: the seam tests replace with a fake.
 SampleFn = Callable[[pm.Model, SamplerConfig], xr.DataTree]
+
+
+def _nuts_options(config: SamplerConfig) -> dict[str, Any]:
+    options: dict[str, Any] = {"target_accept": config.target_accept}
+    if config.mass_matrix == "low_rank":
+        options["adaptation"] = "low_rank"
+    return options
 
 
 def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
@@ -108,7 +130,7 @@ def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
                 random_seed=config.random_seed,
                 progressbar=progress,
                 nuts_sampler=config.sampler,
-                nuts={"target_accept": config.target_accept},
+                nuts=_nuts_options(config),
                 compute_convergence_checks=False,
                 quiet=not progress,
             )

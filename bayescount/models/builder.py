@@ -114,6 +114,7 @@ def build_model(
     how = parameterization or choose_parameterization(spec, design, data)
     priors = spec.priors
     with pm.Model(coords=_coords(design, data)) as model:
+        pm.Data("exposure", data.exposure, dims=OBS_DIM)
         log_exposure = pm.Data("log_exposure", data.log_exposure, dims=OBS_DIM)
         codes = {}
         for lvl in design.levels:

@@ -7,7 +7,7 @@ import numpy as np
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
 
-__all__ = ["choose_parameterization", "information_per_group"]
+__all__ = ["choose_parameterization", "information_per_group", "signal_to_noise"]
 
 
 def _moment_dispersion(counts: np.ndarray, mu: np.ndarray) -> float:
@@ -32,23 +32,63 @@ def information_per_group(
     return np.bincount(data.group_codes[level], weights=per_row, minlength=n_labels)
 
 
+def _raw_log_rates(design: Design, data: PreparedData, level: str) -> np.ndarray:
+    """Each group's log(observed / expected at the pooled rate), with half-count smoothing."""
+    n = len(design.level(level).labels)
+    codes = data.group_codes[level]
+    observed = np.bincount(codes, weights=data.counts, minlength=n)
+    expected = np.bincount(codes, weights=data.exposure, minlength=n) * np.exp(
+        design.pooled_log_rate
+    )
+    return np.log((observed + 0.5) / (expected + 0.5))
+
+
+def signal_to_noise(spec: ModelSpec, design: Design, data: PreparedData) -> dict[str, float]:
+    """Per level, the median over groups of ``information x tau^2``.
+
+    ``tau^2`` is a method-of-moments estimate of the level's between-group variance:
+    the mean squared deviation of each group's raw log rate from its parent's, less
+    the mean sampling variance ``1 / information``. The ratio compares the prior
+    variance of a group effect with the variance of its estimate from the group's own
+    data: above 1 the data dominate.
+    """
+    out = {}
+    parent_rates = None
+    for lvl in design.levels:
+        info = information_per_group(spec, design, data, lvl.name)
+        rates = _raw_log_rates(design, data, lvl.name)
+        base = (
+            parent_rates[np.asarray(lvl.parent_index)] if parent_rates is not None else 0.0
+        )
+        if lvl.parent is None:
+            base = np.average(rates, weights=info) if info.sum() > 0 else 0.0
+        seen = info > 0
+        tau2 = max(
+            float(np.mean((rates - base)[seen] ** 2) - np.mean(1.0 / info[seen])), 1e-6
+        ) if seen.any() else 1e-6
+        out[lvl.name] = float(np.median(info * tau2))
+        parent_rates = rates
+    return out
+
+
 def choose_parameterization(
     spec: ModelSpec, design: Design, data: PreparedData
 ) -> dict[str, str]:
     """Return ``{level: "centered" | "non_centered"}``.
 
-    A level left on ``"auto"`` is centred when the median information per group
-    (:func:`information_per_group`; the expected count for the Poisson) reaches
-    ``spec.centered_threshold``: such groups are identified by their own data,
-    where the centred form avoids the funnel-shaped posterior of the non-centred one
-    and samples with far fewer divergences. Data-poor levels are non-centred.
+    A level left on ``"auto"`` is centred when its :func:`signal_to_noise` ratio
+    reaches ``spec.centered_threshold`` (default 1): the groups' own data then pin
+    their effects more tightly than the population distribution does, and the
+    centred form avoids the funnel-shaped posterior of the non-centred one. Levels
+    whose groups are data-poor, or barely differ from each other, are non-centred.
     """
+    ratios = signal_to_noise(spec, design, data)
     choice = {}
     for lvl in design.levels:
         asked = spec.parameterization.get(lvl.name, "auto")
         if asked != "auto":
             choice[lvl.name] = asked
-            continue
-        median = float(np.median(information_per_group(spec, design, data, lvl.name)))
-        choice[lvl.name] = "centered" if median >= spec.centered_threshold else "non_centered"
+        else:
+            centred = ratios[lvl.name] >= spec.centered_threshold
+            choice[lvl.name] = "centered" if centred else "non_centered"
     return choice

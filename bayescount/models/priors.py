@@ -9,6 +9,7 @@ log-rate scale unless stated.
 from __future__ import annotations
 
 import math
+from numbers import Real
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -31,13 +32,13 @@ __all__ = [
 
 def _positive(owner: str, **values: float) -> None:
     for name, value in values.items():
-        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        if not (isinstance(value, Real) and math.isfinite(value) and value > 0):
             raise SpecError(f"{owner}: {name} must be a positive finite number, got {value!r}.")
 
 
 def _finite(owner: str, **values: float) -> None:
     for name, value in values.items():
-        if not (isinstance(value, int | float) and math.isfinite(value)):
+        if not (isinstance(value, Real) and math.isfinite(value)):
             raise SpecError(f"{owner}: {name} must be a finite number, got {value!r}.")
 
 
@@ -47,6 +48,11 @@ class Prior:
 
     dist: ClassVar[str] = ""
     positive: ClassVar[bool] = False
+
+    def _as_floats(self) -> None:
+        """Store parameters as floats so equal priors serialise (and hash) equally."""
+        for f in fields(self):
+            object.__setattr__(self, f.name, float(getattr(self, f.name)))
 
     def kwargs(self) -> dict[str, float]:
         """Parameters passed to the PyMC distribution."""
@@ -76,6 +82,7 @@ class Normal(Prior):
     def __post_init__(self) -> None:
         _finite("Normal", mu=self.mu)
         _positive("Normal", sigma=self.sigma)
+        self._as_floats()
 
     def shifted(self, by: float) -> Normal:  # noqa: D102 - documented on Prior
         return Normal(self.mu + by, self.sigma)
@@ -93,6 +100,7 @@ class StudentT(Prior):
     def __post_init__(self) -> None:
         _finite("StudentT", mu=self.mu)
         _positive("StudentT", nu=self.nu, sigma=self.sigma)
+        self._as_floats()
 
     def shifted(self, by: float) -> StudentT:  # noqa: D102 - documented on Prior
         return StudentT(self.nu, self.mu + by, self.sigma)
@@ -108,6 +116,7 @@ class HalfNormal(Prior):
 
     def __post_init__(self) -> None:
         _positive("HalfNormal", sigma=self.sigma)
+        self._as_floats()
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,7 @@ class HalfStudentT(Prior):
 
     def __post_init__(self) -> None:
         _positive("HalfStudentT", nu=self.nu, sigma=self.sigma)
+        self._as_floats()
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,7 @@ class Exponential(Prior):
 
     def __post_init__(self) -> None:
         _positive("Exponential", lam=self.lam)
+        self._as_floats()
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,7 @@ class Beta(Prior):
 
     def __post_init__(self) -> None:
         _positive("Beta", alpha=self.alpha, beta=self.beta)
+        self._as_floats()
 
 
 _PRIORS: dict[str, type[Prior]] = {

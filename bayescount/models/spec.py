@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from numbers import Real
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,12 +55,13 @@ class ModelSpec:
         Default ``False`` (constant shape, the usual NB2).
     parameterization : dict of str to str
         Per group level: ``"centered"``, ``"non_centered"`` or ``"auto"`` (default).
-        ``"auto"`` picks centred when the median information per group (the expected
-        count for the Poisson, less for an overdispersed NB) reaches
-        ``centered_threshold`` (data-rich groups) and non-centred otherwise.
+        ``"auto"`` picks centred when the level's signal-to-noise ratio (median over
+        groups of information x between-group variance, see
+        :func:`~bayescount.models.parameterization.signal_to_noise`) reaches
+        ``centered_threshold`` (data-rich, distinct groups) and non-centred otherwise.
     centered_threshold : float
-        Information per group from which ``"auto"`` chooses centred; 10 means the
-        data alone pin a group's log rate to about ±0.3.
+        Signal-to-noise ratio from which ``"auto"`` chooses centred (default 1: the
+        group's own data pin its effect as tightly as the population prior does).
     priors : Priors
         Prior value objects.
     """
@@ -70,7 +72,7 @@ class ModelSpec:
     dispersion_by: str | None = None
     dispersion_scales_with_exposure: bool = False
     parameterization: dict[str, str] = field(default_factory=dict)
-    centered_threshold: float = 10.0
+    centered_threshold: float = 1.0
     priors: Priors = field(default_factory=Priors)
 
     def __post_init__(self) -> None:
@@ -102,8 +104,9 @@ class ModelSpec:
                 )
         if self.dispersion_scales_with_exposure and self.schema.exposure is None:
             raise SpecError("dispersion_scales_with_exposure needs an exposure column.")
-        if not self.centered_threshold > 0:
-            raise SpecError("centered_threshold must be > 0.")
+        if not (isinstance(self.centered_threshold, Real) and self.centered_threshold > 0):
+            raise SpecError(f"centered_threshold must be > 0, got {self.centered_threshold!r}.")
+        object.__setattr__(self, "centered_threshold", float(self.centered_threshold))
         names = [s.name for s in self.seasonality]
         if len(set(names)) != len(names):
             raise SpecError(f"Seasonality components repeat a name: {names}.")

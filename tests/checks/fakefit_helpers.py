@@ -5,6 +5,8 @@ Used by the checks and plots tests (and worth moving to ``bayescount.testing``).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -59,7 +61,9 @@ def fake_fit(
         post["psi"] = (("chain", "draw"), np.clip(around(p), 0.01, 0.999))
     posterior = xr.Dataset(post, coords=coords)
     obs = {OBS_DIM: np.arange(prepared.n)}
-    const = {"log_exposure": ((OBS_DIM,), prepared.log_exposure)}
+    # mirrors the pm.Data containers of bayescount.models.builder
+    const = {"exposure": ((OBS_DIM,), prepared.exposure),
+             "log_exposure": ((OBS_DIM,), prepared.log_exposure)}
     for lvl in design.levels:
         const[f"{lvl.name}_idx"] = ((OBS_DIM,), prepared.group_codes[lvl.name])
     tree = xr.DataTree.from_dict(
@@ -78,7 +82,9 @@ def fake_fit(
     model.sampler_config_ = SamplerConfig(draws=draws, tune=0, chains=chains, random_seed=seed)
     model.versions_ = package_versions()
     model.idata_ = tree
-    model.convergence_ = check_convergence(tree, emit_warning=False)
+    with warnings.catch_warnings():  # R-hat of a constant (jitter=0) posterior is 0/0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model.convergence_ = check_convergence(tree, emit_warning=False)
     return model
 
 
@@ -102,3 +108,45 @@ _SIM_ARGS = {
     "daily_amplitude",
     "beta",
 }
+
+
+def truth_sampler(frame: pd.DataFrame, truth: dict, *, alpha: float | None = None):
+    """A stand-in for NUTS: posterior draws at ``truth`` with the pointwise log-likelihood.
+
+    The family is read off the PyMC model (``inv_sqrt_alpha`` / ``psi``), so
+    :func:`bayescount.checks.compare_families` can fit every candidate with it.
+    """
+    from scipy import stats
+
+    from bayescount.inference.predict import predictive_parameters
+
+    def sample(pm_model, config):
+        names = set(pm_model.named_vars)
+        nb, zi = "inv_sqrt_alpha" in names, "psi" in names
+        family = ("zero_inflated_" if zi else "") + ("negative_binomial" if nb else "poisson")
+        model = fake_fit(frame, truth, family=family, chains=config.chains, draws=config.draws,
+                         model_alpha=alpha, seed=config.random_seed or 0)
+        prepared, _ = model._training_rows()
+        params = predictive_parameters(model.idata_["posterior"].to_dataset(), model.spec,
+                                       model.design_, prepared, rng=np.random.default_rng(0))
+        y = prepared.counts
+        mu = params.mu.values
+        if params.alpha is None:
+            logp = stats.poisson.logpmf(y, mu)
+        else:
+            a = params.alpha.values
+            logp = stats.nbinom.logpmf(y, a, a / (a + mu))
+        if params.psi is not None:
+            psi = params.psi.values
+            logp = np.log(np.where(y == 0, 1 - psi, 0.0) + psi * np.exp(logp))
+        tree = model.idata_.copy()
+        if config.log_likelihood:
+            tree["log_likelihood"] = xr.DataTree(
+                xr.Dataset({"y": (("chain", "draw", OBS_DIM), logp)},
+                           coords={"chain": np.arange(config.chains),
+                                   "draw": np.arange(config.draws),
+                                   OBS_DIM: np.arange(len(y))})
+            )
+        return tree
+
+    return sample

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bayescount.forecast.burn import budget_consumed, burn_rate, forecast_burn
 from bayescount.forecast.future import FutureDraws
@@ -140,3 +142,19 @@ def test_rollup_of_burn_forecast_sums_draws():
     table = fc.rollup(["svc"]).set_index("group")
     assert table.loc["a", "bad_mean"] == pytest.approx(bad[..., ::2].sum(-1).mean())
     assert table.loc["all", "bad_mean"] == pytest.approx(bad.sum(-1).mean())
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    objective=st.floats(0.95, 0.99999),
+    per_window=st.floats(1.0, 1e6),
+    windows=st.integers(1, 48),
+    elapsed_h=st.integers(0, 600),
+)
+def test_a_zero_error_rate_never_burns_budget(objective, per_window, windows, elapsed_h):
+    fc = forecast_burn(draws(np.zeros(windows), np.full(windows, per_window)),
+                       SLOSpec(objective, "30d"),
+                       ObservedSoFar(0, per_window * 10, pd.Timedelta(hours=elapsed_h), NOW))
+    assert fc.p_exhaust == 0.0
+    assert np.all(fc.draws["burn_rate"].values == 0.0)
+    assert np.all(fc.draws["consumed"].values == 0.0)

@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import io
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -147,3 +148,20 @@ def test_slo_command_on_a_real_fit(tmp_path):
     assert payload["burn_rate"][0]["q0.5"] == pytest.approx(2.0, rel=0.35)
     assert payload["time_to_exhaustion"]["p_by"]["window_end"] > 0.99
     assert payload["decision"]["level"] == "page"
+
+
+def test_slo_from_openslo_file(files):
+    spec = Path(__file__).with_name("openslo") / "good_rolling_bad_total.yaml"
+    code, out, err = run(["slo", files / "truth.nc", "--openslo", spec, "--observed",
+                          files / "sofar.csv", "--future", files / "future.csv", "--json"])
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["slo"] == {"objective": 0.995, "window": "28d", "budgeting": "occurrences",
+                              "name": "checkout-availability", "ratio": "bad"}
+    # 28-day workbook factors.
+    factors = {r["rule"]: r["factor"] for r in payload["rules"] if r["kind"] == "observed"}
+    assert factors["page-1h-5m"] == pytest.approx(13.44)
+    bad = Path(__file__).with_name("openslo") / "bad_timeslices.yaml"
+    code, out, err = run(["slo", files / "truth.nc", "--openslo", bad, "--observed",
+                          files / "sofar.csv", "--future", files / "future.csv"])
+    assert code == 2 and "Timeslices" in err and "budgetingMethod" in err

@@ -161,11 +161,6 @@ def test_a_constant_parameter_does_not_fail_the_gate():
     assert np.isfinite(report.min_ess_bulk) and np.isfinite(report.min_ess_tail)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the gate lets numpy's 'invalid value encountered in scalar divide' "
-    "RuntimeWarning from R-hat of a constant parameter reach the user",
-)
 def test_a_constant_parameter_passes_quietly():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -22,10 +22,6 @@ def test_fitted_rows_and_the_same_rows_as_a_frame_give_identical_counts(fake_fit
         assert list(fitted.rows[col]) == list(telemetry[col])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: predict(None) rebuilds exposure as exp(log_exposure), off by an ulp",
-)
 def test_fitted_rows_keep_their_exact_exposure(fake_fit, telemetry):
     fitted = fake_fit.predict(scale="rate", random_seed=8)
     framed = fake_fit.predict(telemetry, scale="rate", random_seed=8)
@@ -114,3 +110,12 @@ def test_new_rows_need_the_exposure_column(fake_fit, telemetry):
     with pytest.raises(ColumnNotFoundError, match="required for new rows too"):
         fake_fit.predict(rows)
     assert issubclass(ColumnNotFoundError, DataError)
+
+
+def test_rows_with_duplicate_index_labels(fake_fit, telemetry):
+    rows = rows_of(telemetry, (0, 40))
+    doubled = pd.concat([rows, rows])  # index [0, 40, 0, 40]
+    prediction = fake_fit.predict(doubled, random_seed=1)
+    assert prediction.draws.sizes["obs"] == 4
+    assert len(prediction.rows) == 4
+    assert len(prediction.to_frame()) == 4

@@ -34,7 +34,9 @@ def logp_and_gradient(model: pm.Model):
 
 def prior_draws(model: pm.Model, draws: int = 4):
     with model:
-        tree = pm.sample_prior_predictive(draws=draws, random_seed=11, compile_kwargs={"mode": FAST})
+        tree = pm.sample_prior_predictive(
+            draws=draws, random_seed=11, compile_kwargs={"mode": FAST}
+        )
     return tree["prior"].to_dataset()
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from bayescount import CountModel
 from bayescount.models import choose_parameterization, information_per_group
+from bayescount.models.parameterization import signal_to_noise
 from bayescount.testing import simulate_telemetry
 
 LEVELS = ["region", "service", "node"]
@@ -32,14 +33,33 @@ def test_data_poor_groups_are_non_centred():
     assert choose_parameterization(spec, design, data) == dict.fromkeys(LEVELS, "non_centered")
 
 
-def test_each_level_is_judged_on_its_own_information():
-    # ~2.6 expected errors per node, ~5 per service, ~16 per region.
+def test_each_level_is_judged_on_its_own_signal_to_noise():
     spec, design, data = prepared(rate=2e-5)
-    medians = {lv: np.median(information_per_group(spec, design, data, lv)) for lv in LEVELS}
-    assert medians["node"] < medians["service"] < spec.centered_threshold <= medians["region"]
+    ratios = signal_to_noise(spec, design, data)
+    assert set(ratios) == set(LEVELS)
     assert choose_parameterization(spec, design, data) == {
-        "region": "centered", "service": "non_centered", "node": "non_centered",
+        lv: "centered" if ratios[lv] >= spec.centered_threshold else "non_centered"
+        for lv in LEVELS
     }
+
+
+def test_data_rich_but_identical_groups_are_non_centred():
+    # Plenty of data, but the groups do not differ: tau ~ 0 is where the centred funnel bites.
+    frame = simulate_telemetry(6, 4, 3, 12, rate=0.1, sd=(0.0, 0.0, 0.0), seed=3).frame
+    cm = CountModel("errors", "requests", groups=LEVELS)
+    design, data = cm.prepare(frame)
+    assert choose_parameterization(cm.spec, design, data) == dict.fromkeys(LEVELS, "non_centered")
+    assert max(signal_to_noise(cm.spec, design, data).values()) < 1.0
+
+
+def test_signal_to_noise_recovers_the_between_group_variance():
+    # Rich data: information x tau^2 / information ~ tau^2 close to the simulated sd^2.
+    frame = simulate_telemetry(4, 25, 4, 50, rate=2e-3, sd=(0.3, 0.5, 0.3), seed=42).frame
+    cm = CountModel("errors", "requests", groups=LEVELS)
+    design, data = cm.prepare(frame)
+    ratios = signal_to_noise(cm.spec, design, data)
+    info = np.median(information_per_group(cm.spec, design, data, "service"))
+    assert 0.3 < np.sqrt(ratios["service"] / info) < 0.6
 
 
 def test_poisson_information_is_the_expected_count_at_the_pooled_rate():

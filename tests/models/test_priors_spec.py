@@ -228,3 +228,13 @@ def test_spec_is_frozen_and_copies_its_inputs():
     assert spec.parameterization == {"node": "centered"}
     with pytest.raises(AttributeError):
         spec.family = "negative_binomial"
+
+
+def test_equal_specs_have_equal_hashes():
+    pairs = [
+        (ModelSpec(SCHEMA, centered_threshold=10), ModelSpec(SCHEMA, centered_threshold=10.0)),
+        (ModelSpec(SCHEMA, priors=Priors(intercept=Normal(0, 2))), ModelSpec(SCHEMA)),
+    ]
+    for a, b in pairs:
+        assert a == b
+        assert a.hash() == b.hash()

@@ -10,8 +10,9 @@
   is only compared with the truth.
 * Zero-inflated Poisson on nested telemetry (4 regions x 5 services x 1-6 nodes x 16
   windows) with low rates, so Poisson zeros and structural zeros are both common
-  (~36% zeros, expected counts 1-10 per window): ``psi`` (probability of the count part) vs the truth
-  and vs statsmodels' ``ZeroInflatedPoisson`` MLE with one fixed effect per node.
+  (~36% zeros, expected counts 1-10 per window): ``psi`` (probability of the count
+  part) vs the truth and vs statsmodels' ``ZeroInflatedPoisson`` MLE with one fixed
+  effect per node.
 """
 
 from __future__ import annotations

@@ -1,0 +1,319 @@
+"""Compare fitted count models by PSIS-LOO and pick an observation family.
+
+The ELPD estimates, their differences and standard errors come from
+:func:`arviz_stats.loo` and :func:`arviz_stats.compare`; this module checks the
+inputs, counts the high Pareto-k observations and states a selection rule in words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import arviz_stats as azs
+import numpy as np
+import pandas as pd
+
+from bayescount.checks._display import html_block, json_number
+from bayescount.checks._draws import require_fitted
+from bayescount.exceptions import SpecError
+from bayescount.models.spec import FAMILIES
+
+if TYPE_CHECKING:
+    from bayescount.count_model import CountModel
+
+__all__ = [
+    "FAMILY_ORDER",
+    "Comparison",
+    "ComparisonRow",
+    "FamilySelection",
+    "compare_families",
+    "compare_models",
+    "select_family",
+]
+
+#: Families from simplest to most complex; ties go to the simpler one.
+FAMILY_ORDER = FAMILIES
+#: Pareto k above which a LOO importance-sampling estimate is unreliable.
+PARETO_K_THRESHOLD = 0.7
+#: A simpler model is preferred when its ELPD is within this many SE of the best.
+SE_MULTIPLE = 2.0
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """LOO results of one model, relative to the best."""
+
+    name: str
+    rank: int
+    elpd: float
+    se: float
+    elpd_diff: float
+    dse: float
+    p_loo: float
+    weight: float
+    n_high_k: int
+    n: int
+
+    @property
+    def warning(self) -> str:
+        """A sentence about high Pareto k values, or ``""``."""
+        if not self.n_high_k:
+            return ""
+        return (
+            f"{self.n_high_k} of {self.n} observations have Pareto k > {PARETO_K_THRESHOLD}: "
+            f"the LOO estimate of {self.name!r} may be unreliable (influential rows)"
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A LOO comparison, best model first.
+
+    ``models`` holds the fitted models by name (not part of ``to_dict``).
+    """
+
+    rows: tuple[ComparisonRow, ...]
+    models: Mapping[str, CountModel] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def best(self) -> str:
+        """Name of the model with the highest ELPD."""
+        return self.rows[0].name
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per model (index: name), best first, with the Pareto-k warning."""
+        frame = pd.DataFrame([dataclasses.asdict(r) for r in self.rows]).set_index("name")
+        frame["warning"] = [r.warning for r in self.rows]
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable: ``best`` and one dict per model."""
+        return {
+            "best": self.best,
+            "pareto_k_threshold": PARETO_K_THRESHOLD,
+            "models": [
+                {k: json_number(v) for k, v in dataclasses.asdict(r).items()}
+                | {"warning": r.warning}
+                for r in self.rows
+            ],
+        }
+
+    def plot(self, **kwargs: Any):
+        """ELPD differences with their SEs: :func:`arviz_plots.plot_compare`."""
+        from arviz_plots import plot_compare
+
+        return plot_compare(self.to_frame()[["elpd", "se", "elpd_diff", "dse"]], **kwargs)
+
+    def __str__(self) -> str:
+        lines = ["LOO comparison (best first)"]
+        for r in self.rows:
+            lines.append(
+                f"  {r.name:<34} elpd {r.elpd:10.1f} ± {r.se:6.1f}   diff {r.elpd_diff:8.1f} "
+                f"± {r.dse:5.1f}   high k {r.n_high_k}"
+            )
+        lines += [f"  - {r.warning}" for r in self.rows if r.warning]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return html_block("LOO comparison (best first)", self.to_frame(),
+                          [r.warning for r in self.rows if r.warning])
+
+
+def _loo(name: str, model: CountModel):
+    require_fitted(model)
+    if "log_likelihood" not in model.idata_.children:
+        raise SpecError(
+            f"Model {name!r} was fitted without the pointwise log-likelihood, which LOO "
+            "needs. Refit it with fit(..., log_likelihood=True)."
+        )
+    with warnings.catch_warnings():
+        # High Pareto k values are counted and reported per model (ComparisonRow.warning).
+        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
+        return azs.loo(model.idata_, pointwise=True)
+
+
+def compare_models(models: Mapping[str, CountModel]) -> Comparison:
+    """Compare fitted models by PSIS-LOO (:func:`arviz_stats.compare`).
+
+    Parameters
+    ----------
+    models : mapping of str to CountModel
+        At least two models fitted on the same rows with ``log_likelihood=True``.
+
+    Returns
+    -------
+    Comparison
+        ELPD, its SE, the difference to the best and its SE (``dse``), effective
+        parameters ``p_loo``, stacking weight and the count of observations with
+        Pareto ``k > 0.7`` per model.
+    """
+    if len(models) < 2:
+        raise SpecError(f"Compare at least two models, got {len(models)}: {list(models)}.")
+    elpds = {name: _loo(name, m) for name, m in models.items()}
+    sizes = {name: e.n_data_points for name, e in elpds.items()}
+    if len(set(sizes.values())) > 1:
+        raise SpecError(
+            f"The models were fitted on different numbers of rows {sizes}; LOO compares "
+            "models of the same data only."
+        )
+    table = azs.compare(elpds, round_to="none")
+    rows = []
+    for name, rec in table.iterrows():
+        k = np.asarray(elpds[name].pareto_k)
+        rows.append(
+            ComparisonRow(
+                name=str(name),
+                rank=int(rec["rank"]),
+                elpd=float(rec["elpd"]),
+                se=float(rec["se"]),
+                elpd_diff=float(rec["elpd_diff"]),
+                dse=float(rec["dse"]),
+                p_loo=float(rec["p"]),
+                weight=float(rec["weight"]),
+                n_high_k=int(np.sum(k > PARETO_K_THRESHOLD)),
+                n=int(sizes[name]),
+            )
+        )
+    return Comparison(tuple(rows), dict(models))
+
+
+def _families(families: Sequence[str]) -> list[str]:
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        raise SpecError(f"Unknown families {unknown}; choose from {list(FAMILIES)}.")
+    if len(set(families)) < 2:
+        raise SpecError(f"Compare at least two distinct families, got {list(families)}.")
+    return list(dict.fromkeys(families))
+
+
+def _candidate(template: Mapping[str, Any] | CountModel, family: str) -> CountModel:
+    from bayescount.count_model import CountModel
+
+    if isinstance(template, CountModel):
+        spec = template.spec
+        nb_only = {}
+        if not family.endswith("negative_binomial"):
+            nb_only = {"dispersion_by": None, "dispersion_scales_with_exposure": False}
+        return CountModel.from_spec(dataclasses.replace(spec, family=family, **nb_only))
+    kwargs = dict(template)
+    kwargs.pop("family", None)
+    if not family.endswith("negative_binomial"):
+        kwargs.pop("dispersion_by", None)
+        kwargs.pop("dispersion_scales_with_exposure", None)
+    return CountModel(**kwargs, family=family)
+
+
+def compare_families(
+    data: pd.DataFrame,
+    model_kwargs: Mapping[str, Any] | CountModel,
+    families: Sequence[str] = FAMILY_ORDER,
+    fit_kwargs: Mapping[str, Any] | None = None,
+) -> Comparison:
+    """Fit one model per family on ``data`` and compare them by LOO.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The training table.
+    model_kwargs : mapping or CountModel
+        Keyword arguments of :class:`~bayescount.CountModel` (``family`` is replaced),
+        or an unfitted model whose spec is reused with each family. Negative binomial
+        options are dropped for the other families.
+    families : sequence of str
+        Candidate families.
+    fit_kwargs : mapping, optional
+        Passed to :meth:`CountModel.fit`; ``log_likelihood`` is always ``True``.
+    """
+    fit_kwargs = {**(fit_kwargs or {}), "log_likelihood": True}
+    fitted = {
+        family: _candidate(model_kwargs, family).fit(data, **fit_kwargs)
+        for family in _families(families)
+    }
+    return compare_models(fitted)
+
+
+@dataclass(frozen=True)
+class FamilySelection:
+    """The chosen family, why, the comparison behind it and the fitted model."""
+
+    family: str
+    reason: str
+    comparison: Comparison
+    model: CountModel | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable: ``family``, ``reason`` and the comparison."""
+        return {"family": self.family, "reason": self.reason,
+                "comparison": self.comparison.to_dict()}
+
+    def __str__(self) -> str:
+        return f"Selected family: {self.family}\n  {self.reason}\n\n{self.comparison}"
+
+    def _repr_html_(self) -> str:
+        return html_block(f"Selected family: {self.family}", None, [self.reason]) + (
+            self.comparison._repr_html_()
+        )
+
+
+def choose_family(comparison: Comparison) -> tuple[str, str]:
+    """Apply the selection rule to a comparison of families; return ``(family, reason)``.
+
+    Rule: among the models whose ELPD is within ``2 x dse`` of the best (``dse``: the
+    SE of the difference), take the simplest in :data:`FAMILY_ORDER`.
+    """
+    unknown = [r.name for r in comparison.rows if r.name not in FAMILY_ORDER]
+    if unknown:
+        raise SpecError(f"choose_family compares families; {unknown} are not in {FAMILY_ORDER}.")
+    rows = {r.name: r for r in comparison.rows if np.isfinite(r.elpd) and np.isfinite(r.dse)}
+    if not rows:
+        raise SpecError(
+            "LOO failed for every model (non-finite ELPD); check the fits' log-likelihood "
+            "and convergence before choosing a family."
+        )
+    best = max(rows.values(), key=lambda r: r.elpd)
+    close = [
+        name
+        for name in FAMILY_ORDER
+        if name in rows and abs(rows[name].elpd_diff) <= SE_MULTIPLE * rows[name].dse
+    ]
+    chosen = close[0] if close else best.name
+    r = rows[chosen]
+    simpler = [
+        rows[f] for f in FAMILY_ORDER[: FAMILY_ORDER.index(chosen)] if f in rows
+    ]
+    if chosen == best.name:
+        reason = f"{chosen} has the highest LOO ELPD ({r.elpd:.1f} ± {r.se:.1f})"
+        if simpler:
+            worse = ", ".join(
+                f"{s.name} {s.elpd_diff:.1f} ± {s.dse:.1f}" for s in simpler
+            )
+            reason += f"; every simpler family is worse by more than 2 SE ({worse})"
+    else:
+        reason = (
+            f"{chosen} is within 2 SE of the best, {best.name} (ELPD difference "
+            f"{r.elpd_diff:.1f} ± {r.dse:.1f}), and is simpler"
+        )
+    if r.warning:
+        reason += f"; caution: {r.warning}"
+    return chosen, reason
+
+
+def select_family(
+    data: pd.DataFrame,
+    model_kwargs: Mapping[str, Any] | CountModel,
+    families: Sequence[str] = FAMILY_ORDER,
+    fit_kwargs: Mapping[str, Any] | None = None,
+) -> FamilySelection:
+    """Fit each family, compare by LOO and pick one (``family="auto"``).
+
+    The simplest family (order: poisson < negative_binomial < zero_inflated_poisson <
+    zero_inflated_negative_binomial) whose ELPD is within 2 SE of the best wins; the
+    returned ``reason`` says so in words. Arguments as :func:`compare_families`.
+    """
+    comparison = compare_families(data, model_kwargs, families, fit_kwargs)
+    family, reason = choose_family(comparison)
+    return FamilySelection(family, reason, comparison, comparison.models.get(family))

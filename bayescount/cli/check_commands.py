@@ -1,0 +1,189 @@
+"""``check``, ``coverage`` and ``compare``: test whether a fitted model suits the data.
+
+``check`` prints the posterior predictive statistics, residual diagnostics and the
+convergence gate of a saved fit; ``coverage`` scores held-out rows against the fit's
+predictive intervals; ``compare`` fits several families and compares them by LOO.
+Each prints a table, or JSON with ``--json``. Exit code 0, or 1 with ``--strict``
+when a check flags a problem (2 for bad input, as every command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from bayescount.checks._display import json_number
+from bayescount.checks.compare import choose_family, compare_families
+from bayescount.checks.coverage import DEFAULT_LEVELS, coverage_report
+from bayescount.checks.ppc import check_model
+from bayescount.cli.model_commands import (
+    add_fit_options,
+    fit_kwargs_from_args,
+    model_from_args,
+)
+from bayescount.io import load_fit, read_table
+from bayescount.models.spec import FAMILIES
+
+__all__ = ["parse_families", "parse_levels", "register"]
+
+
+def parse_levels(text: str) -> tuple[float, ...]:
+    """Parse ``"0.5,0.8,0.9"``: distinct probabilities strictly between 0 and 1."""
+    out = []
+    for item in (s.strip() for s in text.split(",")):
+        try:
+            level = float(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} in {text!r} is not a number; give levels such as '0.5,0.8,0.9'"
+            ) from None
+        if not 0 < level < 1:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} in {text!r} is not strictly between 0 and 1"
+            )
+        out.append(level)
+    if len(set(out)) != len(out):
+        raise argparse.ArgumentTypeError(f"{text!r} repeats a level")
+    return tuple(out)
+
+
+def parse_families(text: str) -> tuple[str, ...]:
+    """Parse ``"poisson,negative_binomial"``: at least two known families."""
+    out = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    unknown = [f for f in out if f not in FAMILIES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown famil{'y' if len(unknown) == 1 else 'ies'} {unknown}; choose from "
+            f"{list(FAMILIES)}"
+        )
+    if len(out) < 2:
+        raise argparse.ArgumentTypeError(f"give at least two families to compare, got {text!r}")
+    return out
+
+
+def _print_json(doc: dict[str, Any]) -> None:
+    print(json.dumps(doc, indent=2, default=json_number, allow_nan=False))
+
+
+# ---------------------------------------------------------------------- handlers
+def _check(args: argparse.Namespace) -> int:
+    model = load_fit(args.fit)
+    data = read_table(args.data) if args.data else None
+    result = check_model(
+        model, data=data, by=args.by, max_draws=args.max_draws, random_seed=args.seed
+    )
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(result)
+        print("\nPosterior predictive statistics:")
+        frame = result.ppc.to_frame()[["observed", "mean", "lower", "upper", "p_value"]]
+        print(frame.to_string(float_format=lambda x: f"{x:.4g}"))
+    return 1 if args.strict and not result.passed else 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    model = load_fit(args.fit)
+    holdout = read_table(args.data)
+    report = coverage_report(
+        model,
+        holdout,
+        args.levels,
+        by=args.by,
+        horizon=args.horizon,
+        random_seed=args.seed,
+        chunk_size=args.chunk_size,
+        max_draws=args.max_draws,
+    )
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(report)
+        if args.by or args.horizon:
+            frame = report.to_frame().drop(index="overall", level="scope")
+            cols = ["n", "coverage", "lower", "upper", "coverage_inclusive", "mean_width",
+                    "verdict"]
+            print()
+            print(frame[cols].to_string(float_format=lambda x: f"{x:.3f}"))
+    return 1 if args.strict and not report.calibrated else 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    template = model_from_args(args)
+    data = read_table(args.data)
+    comparison = compare_families(data, template, args.families, fit_kwargs_from_args(args))
+    family, reason = choose_family(comparison)
+    if args.json:
+        _print_json({"selected": family, "reason": reason} | comparison.to_dict())
+    else:
+        print(comparison)
+        print(f"\nSelected family: {family}\n  {reason}")
+    return 0
+
+
+# ---------------------------------------------------------------------- register
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``check``, ``coverage`` and ``compare`` subcommands to ``sub``."""
+    check = sub.add_parser(
+        "check",
+        help="posterior predictive and residual checks of a saved fit",
+        description="Share of zeros, dispersion, maximum, 99th percentile and total against "
+        "posterior predictive replicates (mid-p values; flagged below 0.05 or above 0.95), "
+        "calibration ratio, Pearson chi2/df, lag-1 residual autocorrelation per series and "
+        "the convergence gate.",
+    )
+    check.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
+    check.add_argument("--data", metavar="DATA",
+                       help="the training table, to order residual series by time")
+    check.add_argument("--by", metavar="LEVEL", help="also check each label of this group level")
+    check.add_argument("--max-draws", type=int, default=1000, metavar="N",
+                       help="predictive replicates (default 1000)")
+    check.add_argument("--seed", type=int, default=0, metavar="N",
+                       help="seed of the replicates (default 0)")
+    check.add_argument("--strict", action="store_true",
+                       help="exit with 1 when any check flags a problem")
+    check.add_argument("--json", action="store_true", help="print JSON instead of text")
+    check.set_defaults(handler=_check)
+
+    coverage = sub.add_parser(
+        "coverage",
+        help="coverage of held-out rows by the fit's predictive intervals",
+        description="Randomised-PIT coverage (nominal is achievable for counts) with a 95% "
+        "Wilson band, plain inclusive coverage, mean interval width, interval score and "
+        "CRPS; overall, per group and per horizon.",
+    )
+    coverage.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
+    coverage.add_argument("--data", required=True, metavar="HOLDOUT",
+                          help="CSV or Parquet table of held-out rows with counts")
+    coverage.add_argument("--levels", type=parse_levels, default=DEFAULT_LEVELS,
+                          metavar="L,L,...", help="central interval levels (default "
+                          f"{','.join(f'{x:g}' for x in DEFAULT_LEVELS)})")
+    coverage.add_argument("--by", metavar="COL", help="also report per label of this column")
+    coverage.add_argument("--horizon", metavar="COL",
+                          help="also report per value of this forecast-horizon column")
+    coverage.add_argument("--seed", type=int, default=0, metavar="N",
+                          help="seed of the PIT randomisation and CRPS samples (default 0)")
+    coverage.add_argument("--chunk-size", type=int, default=None, metavar="N",
+                          help="rows scored at once (memory ~ N x draws)")
+    coverage.add_argument("--max-draws", type=int, default=None, metavar="N",
+                          help="use at most N posterior draws (default all)")
+    coverage.add_argument("--strict", action="store_true",
+                          help="exit with 1 when an overall level is outside its band")
+    coverage.add_argument("--json", action="store_true", help="print JSON instead of text")
+    coverage.set_defaults(handler=_coverage)
+
+    compare = sub.add_parser(
+        "compare",
+        help="fit several families and compare them by LOO",
+        description="Fits one model per family (with the pointwise log-likelihood), "
+        "compares them by PSIS-LOO and selects the simplest family within 2 SE of the "
+        "best. --family is ignored; use --families.",
+    )
+    compare.add_argument("data", metavar="DATA", help="CSV or Parquet table of counts")
+    add_fit_options(compare)
+    compare.add_argument("--families", type=parse_families, default=FAMILIES,
+                         metavar="F,F,...", help=f"families to compare (default all: "
+                         f"{','.join(FAMILIES)})")
+    compare.add_argument("--json", action="store_true", help="print JSON instead of text")
+    compare.set_defaults(handler=_compare)

@@ -1,0 +1,54 @@
+"""Rootogram of a fitted count model: observed against predicted count frequencies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from arviz_plots import PlotCollection, plot_ppc_rootogram
+
+from bayescount.checks._draws import predictive_tree
+
+if TYPE_CHECKING:
+    from bayescount.count_model import CountModel
+
+__all__ = ["plot_rootogram"]
+
+
+def plot_rootogram(
+    model: CountModel,
+    *,
+    by: str | None = None,
+    max_draws: int = 500,
+    random_seed: int | None = 0,
+    ci_prob: float = 0.9,
+    **kwargs: Any,
+) -> PlotCollection:
+    """Rootogram of the fitted rows (:func:`arviz_plots.plot_ppc_rootogram`).
+
+    For each count value, the observed frequency against the predictive mean
+    frequency and its ``ci_prob`` interval, on a square-root scale (Kleiber & Zeileis
+    2016): too few observed zeros or a long observed tail show at a glance.
+
+    Parameters
+    ----------
+    model : CountModel
+        A fitted (or loaded) model.
+    by : str, optional
+        A group level (``"service"``, ``"region"``): one panel per label.
+    max_draws : int
+        Predictive replicates (posterior draws) used.
+    random_seed : int, optional
+        Seed of the replicates.
+    ci_prob : float
+        Probability of the interval of each predicted frequency.
+    **kwargs
+        Passed to :func:`arviz_plots.plot_ppc_rootogram` (e.g. ``backend``,
+        ``figure_kwargs``, ``col_wrap``).
+
+    Returns
+    -------
+    arviz_plots.PlotCollection
+        One panel per variable: ``pc.viz["plot"]`` holds one Axes per label.
+    """
+    tree = predictive_tree(model, by=by, max_draws=max_draws, random_seed=random_seed)
+    return plot_ppc_rootogram(tree, ci_prob=ci_prob, **kwargs)
