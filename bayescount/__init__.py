@@ -4,10 +4,21 @@ The public API, in the order data flows::
 
     CountSchema, validate_frame      prepare
     CountModel, ModelSpec, Priors    specify, build and fit
-    check_convergence, Prediction    check and predict
+    check_convergence, Prediction    convergence gate and predictions
+    check_model, coverage_report     posterior predictive checks, calibrated coverage
+    compare_families, select_family  LOO model comparison
     load                             read a saved fit back
 """
 
+from bayescount.checks import (
+    Comparison,
+    CoverageReport,
+    ModelCheck,
+    check_model,
+    compare_families,
+    coverage_report,
+    select_family,
+)
 from bayescount.count_model import CountModel
 from bayescount.exceptions import (
     BayescountError,
@@ -45,17 +56,20 @@ __all__ = [
     "BayescountError",
     "BayescountWarning",
     "Beta",
+    "Comparison",
     "ConvergenceReport",
     "ConvergenceThresholds",
     "ConvergenceWarning",
     "CountModel",
     "CountSchema",
+    "CoverageReport",
     "DataError",
     "DataWarning",
     "Exponential",
     "FitFileError",
     "HalfNormal",
     "HalfStudentT",
+    "ModelCheck",
     "ModelSpec",
     "Normal",
     "NotFittedError",
@@ -66,7 +80,11 @@ __all__ = [
     "SpecError",
     "StudentT",
     "check_convergence",
+    "check_model",
+    "compare_families",
+    "coverage_report",
     "load",
     "read_table",
+    "select_family",
     "validate_frame",
 ]

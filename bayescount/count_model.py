@@ -16,7 +16,6 @@ import xarray as xr
 
 from bayescount.exceptions import NotFittedError, SpecError
 from bayescount.inference.convergence import (
-    ConvergenceReport,
     ConvergenceThresholds,
     check_convergence,
 )
@@ -46,6 +45,13 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def _store_time(tree: xr.DataTree, time: pd.Series) -> None:
+    """Keep the fitted rows' timestamps (naive UTC) beside the model's constant data."""
+    values = time.dt.tz_convert("UTC").dt.tz_localize(None) if time.dt.tz else time
+    const = tree["constant_data"].to_dataset()
+    tree["constant_data"] = xr.DataTree(const.assign(time=("obs", values.to_numpy())))
 
 
 class CountModel:
@@ -207,10 +213,14 @@ class CountModel:
             log_likelihood=log_likelihood,
             mass_matrix=mass_matrix,  # type: ignore[arg-type]
         )
-        design, prepared = self.prepare(data)
+        frame = validate_frame(data, self.schema)
+        design = Design.fit(frame, self.schema, self.spec.seasonality)
+        prepared = design.transform(frame)
         how = choose_parameterization(self.spec, design, prepared)
         model = build_model(self.spec, design, prepared, how)
         tree = sample_fn(model, config)
+        if self.schema.time is not None:
+            _store_time(tree, frame[self.schema.time])
         self.design_ = design
         self.parameterization_ = how
         self.sampler_config_ = config
@@ -250,7 +260,7 @@ class CountModel:
         if scale not in ("counts", "rate"):
             raise SpecError(f"scale must be 'counts' or 'rate', got {scale!r}.")
         if data is None:
-            prepared, rows = self._training_rows()
+            prepared, rows = self.training_rows()
         else:
             frame = validate_frame(data, self.schema, for_prediction=True)
             prepared = self.design_.transform(frame, for_prediction=True)
@@ -269,8 +279,13 @@ class CountModel:
             draws = (draws / prepared.exposure).rename("rate")
         return Prediction(draws=draws, rows=rows, scale=scale)
 
-    def _training_rows(self) -> tuple[PreparedData, pd.DataFrame]:
-        """Rebuild the encoded training rows from the fit's ``constant_data``."""
+    def training_rows(self) -> tuple[PreparedData, pd.DataFrame]:
+        """Return the encoded training rows and a table of them, from the stored fit.
+
+        The table has the group labels, the time (when the model has a time
+        column), the exposure and the counts of each fitted row, in fitted order.
+        """
+        self._require_fit()
         const = self.idata_["constant_data"].to_dataset()
         counts = self.idata_["observed_data"]["y"].values.astype(np.int64)
         n = len(counts)
@@ -287,13 +302,17 @@ class CountModel:
             {lv.name: np.asarray(lv.labels, dtype=object)[codes[lv.name]]
              for lv in self.design_.levels}
         )
+        if self.schema.time is not None and "time" in const:
+            rows[self.schema.time] = const["time"].values
         rows[self.schema.exposure or "exposure"] = prepared.exposure
         rows[self.schema.counts] = counts
         return prepared, rows
 
 
     # -------------------------------------------------------------- reporting
-    def summary(self, var_names: Sequence[str] | None = None, ci_prob: float = 0.94) -> pd.DataFrame:
+    def summary(
+        self, var_names: Sequence[str] | None = None, ci_prob: float = 0.94
+    ) -> pd.DataFrame:
         """Posterior mean, sd, HDI, R-hat and ESS of the model's parameters.
 
         By default: the intercept, group standard deviations, covariate and Fourier

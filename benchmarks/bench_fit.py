@@ -69,7 +69,7 @@ def run_pymc_free(frame, family: str, draws: int, seed: int) -> dict:
     node_service = frame.groupby("node")["service"].first().astype("category").cat.codes
     coords = {c: sorted(frame[c].unique()) for c in ("region", "service", "node")}
     y = frame["errors"].to_numpy()
-    with pm.Model(coords=coords) as model:
+    with pm.Model(coords=coords):
         a = pm.Normal("intercept", np.log(y.sum() / frame["requests"].sum()), 2)
         sds = {c: pm.HalfNormal(f"{c}_sd", 1) for c in coords}
         zr = pm.Normal("region_z", 0, 1, dims="region")

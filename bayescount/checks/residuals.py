@@ -219,7 +219,7 @@ class ResidualDiagnostics:
 
 def _posterior_mean_moments(model: CountModel, chunk_size: int):
     """Family mean and variance per fitted row at the posterior-mean parameters."""
-    prepared, rows = model._training_rows()
+    prepared, rows = model.training_rows()
     mean = np.empty(prepared.n)
     var = np.empty(prepared.n)
     rng = np.random.default_rng(0)  # no unseen labels in the fitted rows: unused

@@ -87,8 +87,10 @@ class ConvergenceReport:
         t = self.thresholds
         rows = [
             ("max R-hat", self.max_rhat, f"<= {t.max_rhat}", self.max_rhat <= t.max_rhat),
-            ("min bulk ESS", self.min_ess_bulk, f">= {t.min_ess:g}", self.min_ess_bulk >= t.min_ess),
-            ("min tail ESS", self.min_ess_tail, f">= {t.min_ess:g}", self.min_ess_tail >= t.min_ess),
+            ("min bulk ESS", self.min_ess_bulk, f">= {t.min_ess:g}",
+             self.min_ess_bulk >= t.min_ess),
+            ("min tail ESS", self.min_ess_tail, f">= {t.min_ess:g}",
+             self.min_ess_tail >= t.min_ess),
             ("divergences", self.divergences, f"<= {t.max_divergences}",
              self.divergences <= t.max_divergences),
             ("max tree depth hit", self.treedepth_fraction, f"<= {t.max_treedepth_fraction:g}",

@@ -176,7 +176,7 @@ class Prediction:
         return self.draws.quantile(list(q), dim=SAMPLE_DIMS).values
 
     def to_frame(self, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
-        """The input rows plus ``mean`` and one ``q<level>`` column per quantile."""
+        """Return the input rows plus ``mean`` and one ``q<level>`` column per quantile."""
         bad = [q for q in quantiles if not 0 <= q <= 1]
         if bad:
             raise SpecError(f"Quantiles must lie in [0, 1], got {bad}.")

@@ -6,9 +6,9 @@ import importlib.util
 import logging
 import os
 import time
-from numbers import Integral
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from numbers import Integral
 from typing import Any, Literal
 
 import pymc as pm

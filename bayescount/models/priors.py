@@ -9,8 +9,8 @@ log-rate scale unless stated.
 from __future__ import annotations
 
 import math
-from numbers import Real
 from dataclasses import asdict, dataclass, field, fields
+from numbers import Real
 from typing import Any, ClassVar
 
 import pymc as pm

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from numbers import Real
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any, Literal
 
 from bayescount.exceptions import SpecError
@@ -100,7 +100,8 @@ class ModelSpec:
                 )
             if choice not in PARAMETERIZATIONS:
                 raise SpecError(
-                    f"parameterization[{level!r}]={choice!r}; choose from {list(PARAMETERIZATIONS)}."
+                    f"parameterization[{level!r}]={choice!r}; "
+                    f"choose from {list(PARAMETERIZATIONS)}."
                 )
         if self.dispersion_scales_with_exposure and self.schema.exposure is None:
             raise SpecError("dispersion_scales_with_exposure needs an exposure column.")

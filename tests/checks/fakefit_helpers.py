@@ -126,7 +126,7 @@ def truth_sampler(frame: pd.DataFrame, truth: dict, *, alpha: float | None = Non
         family = ("zero_inflated_" if zi else "") + ("negative_binomial" if nb else "poisson")
         model = fake_fit(frame, truth, family=family, chains=config.chains, draws=config.draws,
                          model_alpha=alpha, seed=config.random_seed or 0)
-        prepared, _ = model._training_rows()
+        prepared, _ = model.training_rows()
         params = predictive_parameters(model.idata_["posterior"].to_dataset(), model.spec,
                                        model.design_, prepared, rng=np.random.default_rng(0))
         y = prepared.counts
