@@ -7,6 +7,8 @@ The public API, in the order data flows::
     check_convergence, Prediction    convergence gate and predictions
     check_model, coverage_report     posterior predictive checks, calibrated coverage
     compare_families, select_family  LOO model comparison
+    forecast_burn, detect_anomalies  decisions: SLO burn, anomaly flags,
+    attribute_incident, forecast_capacity   postmortem attribution, capacity
     load                             read a saved fit back
 """
 
@@ -29,6 +31,21 @@ from bayescount.exceptions import (
     FitFileError,
     NotFittedError,
     SpecError,
+)
+from bayescount.forecast import (
+    AnomalyReport,
+    Attribution,
+    BurnForecast,
+    CapacityForecast,
+    ObservedSoFar,
+    SLOSpec,
+    attribute_incident,
+    detect_anomalies,
+    forecast_burn,
+    forecast_capacity,
+    load_openslo,
+    mask_incident,
+    scale_traffic,
 )
 from bayescount.inference import (
     ConvergenceReport,
@@ -53,9 +70,13 @@ from bayescount.prep import CountSchema, Seasonality
 from bayescount.prep.validate import validate_frame
 
 __all__ = [
+    "AnomalyReport",
+    "Attribution",
     "BayescountError",
     "BayescountWarning",
     "Beta",
+    "BurnForecast",
+    "CapacityForecast",
     "Comparison",
     "ConvergenceReport",
     "ConvergenceThresholds",
@@ -73,18 +94,27 @@ __all__ = [
     "ModelSpec",
     "Normal",
     "NotFittedError",
+    "ObservedSoFar",
     "Prediction",
     "Priors",
+    "SLOSpec",
     "SamplerConfig",
     "Seasonality",
     "SpecError",
     "StudentT",
+    "attribute_incident",
     "check_convergence",
     "check_model",
     "compare_families",
     "coverage_report",
+    "detect_anomalies",
+    "forecast_burn",
+    "forecast_capacity",
     "load",
+    "load_openslo",
+    "mask_incident",
     "read_table",
+    "scale_traffic",
     "select_family",
     "validate_frame",
 ]

@@ -126,6 +126,11 @@ class CompiledSampler:
     ``CompiledModel.with_data`` (any number of rows) and runs nutpie. With the same
     data and seed it gives the same draws as compiling the model afresh.
 
+    The model is compiled with numba's ``fastmath`` off: with it on, a freshly
+    compiled kernel and the same kernel loaded from PyTensor's on-disk cache round
+    differently, so the same seed gave different draws depending on the cache state
+    (and serial and parallel backtests disagreed in the fourth digit).
+
     Parameters
     ----------
     model : pymc.Model
@@ -136,9 +141,11 @@ class CompiledSampler:
 
     def __init__(self, model: pm.Model, config: SamplerConfig) -> None:
         import nutpie
+        import pytensor
 
         start = time.perf_counter()
-        self._compiled = nutpie.compile_pymc_model(model)
+        with pytensor.config.change_flags(numba__fastmath=False):
+            self._compiled = nutpie.compile_pymc_model(model)
         self.compile_seconds = time.perf_counter() - start
         self.config = config
         self.data_names = frozenset(v.name for v in self._compiled.shared_var_keys)

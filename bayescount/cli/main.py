@@ -8,7 +8,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from bayescount.cli import check_commands, model_commands
+from bayescount.cli import check_commands, forecast_commands, model_commands
 from bayescount.exceptions import BayescountError, BayescountWarning
 
 __all__ = ["EXIT_USAGE", "main"]
@@ -17,7 +17,7 @@ __all__ = ["EXIT_USAGE", "main"]
 EXIT_USAGE = 2
 
 #: Modules that register subcommands: each has ``register(subparsers)``.
-COMMAND_MODULES = [model_commands, check_commands]
+COMMAND_MODULES = [model_commands, check_commands, forecast_commands]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import truth_fit
+from forecast_fakes import truth_fit
 
 from bayescount.exceptions import DataError, SpecError
 from bayescount.forecast.attribution import (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import truth_fit
+from forecast_fakes import truth_fit
 
 from bayescount import ConvergenceThresholds, CountModel
 from bayescount.cli import forecast_commands

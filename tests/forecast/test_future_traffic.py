@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import GROUPS, LOOSE, truth_sampler
+from forecast_fakes import GROUPS, LOOSE, truth_sampler
 
 from bayescount import CountModel
 from bayescount.exceptions import ColumnNotFoundError
