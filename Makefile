@@ -13,11 +13,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+DEMO_DATA := data/example_fleet
+
 demo: $(STAMP)
-	$(BIN)/python examples/demo.py
+	mkdir -p out
+	$(BIN)/bayescount fit $(DEMO_DATA)/fleet.csv --counts errors --exposure requests \
+		--exposure-unit requests --time timestamp --group region --group service --group node \
+		--family negative_binomial --seasonality daily --seed 1 --out out/fleet_fit.nc
+	$(BIN)/bayescount check out/fleet_fit.nc
+	$(BIN)/bayescount predict out/fleet_fit.nc --data $(DEMO_DATA)/next_hour.csv \
+		--quantiles 0.05,0.5,0.95 --out out/next_hour_forecast.csv
+	@echo "Forecast of the next hour written to out/next_hour_forecast.csv"
 
 test: $(STAMP)
-	$(BIN)/ruff check bayescount tests benchmarks examples
+	$(BIN)/ruff check bayescount tests benchmarks data
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

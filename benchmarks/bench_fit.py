@@ -101,7 +101,7 @@ def run_bambi(frame, family: str, draws: int, seed: int) -> dict:
     )
     start = time.perf_counter()
     tree = model.fit(draws=draws, tune=draws, chains=4, random_seed=seed, progressbar=False,
-                     nuts_sampler="nutpie")
+                     inference_method="nutpie")
     return _stats(tree, time.perf_counter() - start)
 
 

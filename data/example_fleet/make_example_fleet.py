@@ -18,6 +18,7 @@ HERE = Path(__file__).parent
 
 
 def main() -> None:
+    """Write fleet.csv and next_hour.csv beside this script."""
     sim = simulate_telemetry(
         3, 4, 3, 192, family="negative_binomial", rate=5e-4, sd=(0.3, 0.5, 0.3), alpha=6.0,
         daily_amplitude=0.4, window="15min", unbalanced=True, seed=2026,
@@ -43,7 +44,8 @@ def main() -> None:
             .drop(columns="errors")
         )
     pd.concat(future, ignore_index=True).to_csv(HERE / "next_hour.csv", index=False)
-    print(len(fleet), "rows;", fleet["node"].nunique(), "nodes;", np.round(fleet["errors"].mean(), 2))
+    mean = np.round(fleet["errors"].mean(), 2)
+    print(len(fleet), "rows;", fleet["node"].nunique(), "nodes; mean errors", mean)
 
 
 if __name__ == "__main__":
