@@ -330,7 +330,8 @@ class OriginResult:
         The convergence gate of this refit.
     sample_seconds, compile_seconds : float
         Sampling time, and compile time when this refit compiled the model (0 when it
-        re-used a compiled model).
+        re-used a compiled model). With a ``sample_fn`` every refit builds and compiles
+        its own model inside ``sample_seconds``.
     """
 
     index: int

@@ -126,7 +126,7 @@ def sbc_template(
     *,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """A tiny nested table for SBC: ``region -> service``, exposure, one covariate.
+    """Return a tiny nested table for SBC: ``region -> service``, exposure, one covariate.
 
     ``n_regions * n_services * n_windows`` rows (63 by default) with ``requests``
     (the exposure, 2,000-20,000), ``load`` (standard normal) and ``errors`` (about
@@ -191,6 +191,8 @@ class SBCReport:
         ``L``: posterior draws each rank is computed against.
     divergences : numpy.ndarray
         Divergent transitions of each fit.
+    n_draws : int
+        Post-warm-up draws (transitions) of each fit, all chains.
     skipped : int
         Simulations not fitted (counts beyond the model's int32 data).
     alpha : float
@@ -207,6 +209,7 @@ class SBCReport:
     u: pd.DataFrame
     n_ranks: int
     divergences: np.ndarray
+    n_draws: int
     skipped: int
     alpha: float
     compile_seconds: float
@@ -219,6 +222,11 @@ class SBCReport:
     def simulations(self) -> int:
         """Simulations fitted and ranked."""
         return len(self.ranks)
+
+    @property
+    def divergent_share(self) -> float:
+        """Share of all post-warm-up transitions that diverged."""
+        return float(self.divergences.sum()) / max(self.n_draws * self.simulations, 1)
 
     @property
     def seconds_per_simulation(self) -> float:
@@ -243,7 +251,7 @@ class SBCReport:
         return bool(self.tests()["uniform"].all())
 
     def to_frame(self) -> pd.DataFrame:
-        """The uniformity tests (:meth:`tests`)."""
+        """Return the uniformity tests (:meth:`tests`)."""
         return self.tests()
 
     def to_dict(self) -> dict[str, Any]:
@@ -262,6 +270,7 @@ class SBCReport:
             },
             "divergences": int(self.divergences.sum()),
             "fits_with_divergences": int((self.divergences > 0).sum()),
+            "divergent_share": self.divergent_share,
             "timing": {
                 "compile_seconds": self.compile_seconds,
                 "prior_seconds": self.prior_seconds,
@@ -280,8 +289,8 @@ class SBCReport:
             f"SBC of the {self.family} model: {self.simulations} simulations x "
             f"{self.n_ranks} ranks, {verdict} (pot_c, family-wise alpha {self.alpha})",
             f"  {self.compile_seconds:.0f}s compile + {self.seconds_per_simulation:.2f}s per "
-            f"simulation; {int((self.divergences > 0).sum())} fit(s) with divergences; "
-            f"{self.skipped} skipped",
+            f"simulation; {int((self.divergences > 0).sum())} fit(s) with divergences "
+            f"({self.divergent_share:.2%} of transitions); {self.skipped} skipped",
         ]
         for name, row in tests.iterrows():
             lines.append(
@@ -299,7 +308,9 @@ class SBCReport:
         from arviz_plots import plot_ecdf_pit
 
         data = {
-            name.replace("[", "(").replace("]", ")"): (("chain", "draw"), self.u[name].to_numpy()[None])
+            name.replace("[", "(").replace("]", ")"): (
+                ("chain", "draw"), self.u[name].to_numpy()[None]
+            )
             for name in self.parameters
         }
         tree = xr.DataTree.from_dict({"prior_sbc": xr.Dataset(data)})
@@ -431,6 +442,7 @@ def sbc(
         u=pd.DataFrame(us, columns=names, index=pd.Index(kept, name="simulation")),
         n_ranks=thin_to,
         divergences=np.asarray(divergences),
+        n_draws=draws * chains,
         skipped=simulations - len(kept),
         alpha=alpha,
         compile_seconds=engine.compile_seconds,

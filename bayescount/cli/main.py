@@ -8,7 +8,12 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from bayescount.cli import check_commands, forecast_commands, model_commands
+from bayescount.cli import (
+    backtest_commands,
+    check_commands,
+    forecast_commands,
+    model_commands,
+)
 from bayescount.exceptions import BayescountError, BayescountWarning
 
 __all__ = ["EXIT_USAGE", "main"]
@@ -17,7 +22,7 @@ __all__ = ["EXIT_USAGE", "main"]
 EXIT_USAGE = 2
 
 #: Modules that register subcommands: each has ``register(subparsers)``.
-COMMAND_MODULES = [model_commands, check_commands, forecast_commands]
+COMMAND_MODULES = [model_commands, check_commands, backtest_commands, forecast_commands]
 
 
 class _Parser(argparse.ArgumentParser):
