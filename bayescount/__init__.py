@@ -13,9 +13,11 @@ The public API, in the order data flows::
 """
 
 from bayescount.checks import (
+    BacktestReport,
     Comparison,
     CoverageReport,
     ModelCheck,
+    backtest,
     check_model,
     compare_families,
     coverage_report,
@@ -72,6 +74,7 @@ from bayescount.prep.validate import validate_frame
 __all__ = [
     "AnomalyReport",
     "Attribution",
+    "BacktestReport",
     "BayescountError",
     "BayescountWarning",
     "Beta",
@@ -103,6 +106,7 @@ __all__ = [
     "SpecError",
     "StudentT",
     "attribute_incident",
+    "backtest",
     "check_convergence",
     "check_model",
     "compare_families",

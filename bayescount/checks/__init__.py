@@ -3,10 +3,13 @@
 Posterior predictive statistics and :func:`check_model` (:mod:`~bayescount.checks.ppc`),
 residual diagnostics (:mod:`~bayescount.checks.residuals`), calibrated coverage of
 held-out data (:mod:`~bayescount.checks.coverage`) and LOO model comparison
-(:mod:`~bayescount.checks.compare`). The array math (``_array``,
+(:mod:`~bayescount.checks.compare`), rolling-origin backtests
+(:mod:`~bayescount.checks.backtest`) and simulation-based calibration
+(:mod:`~bayescount.checks.sbc`). The array math (``_array``,
 :mod:`~bayescount.checks.predictive_cdf`) depends only on NumPy and SciPy.
 """
 
+from bayescount.checks.backtest import BacktestReport, backtest
 from bayescount.checks.compare import (
     Comparison,
     ComparisonRow,
@@ -35,8 +38,10 @@ from bayescount.checks.ppc import (
 )
 from bayescount.checks.predictive_cdf import mixture_cdf, mixture_quantiles, pit_bounds
 from bayescount.checks.residuals import ResidualDiagnostics, residual_diagnostics
+from bayescount.checks.sbc import SBCReport, sbc
 
 __all__ = [
+    "BacktestReport",
     "Comparison",
     "ComparisonRow",
     "CoverageReport",
@@ -47,6 +52,8 @@ __all__ = [
     "PPCStatistic",
     "ResidualDiagnostics",
     "RowScores",
+    "SBCReport",
+    "backtest",
     "check_model",
     "choose_family",
     "compare_families",
@@ -58,6 +65,7 @@ __all__ = [
     "pit_bounds",
     "ppc_statistics",
     "residual_diagnostics",
+    "sbc",
     "score_parameters",
     "score_predictive",
     "select_family",

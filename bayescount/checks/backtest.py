@@ -684,7 +684,9 @@ def backtest(
     parallel : bool
         Run origins on local processes (default). Each worker compiles the model
         once; on a machine with few cores, or for few origins, ``parallel=False`` can
-        be faster because it compiles only once in all.
+        be faster because it compiles only once in all. Workers are started with
+        ``spawn``: a script that calls this needs the usual
+        ``if __name__ == "__main__":`` guard (notebooks and the CLI need nothing).
     max_workers : int, optional
         Most processes (default: the CPU count, at most ``origins``).
     random_seed : int, optional

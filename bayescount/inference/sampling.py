@@ -12,6 +12,7 @@ from numbers import Integral
 from typing import Any, Literal
 
 import pymc as pm
+import pytensor
 import xarray as xr
 
 from bayescount.exceptions import SamplerError, SpecError
@@ -45,7 +46,8 @@ class SamplerConfig:
     cores : int, optional
         Chains run in parallel; default: as many as the machine offers, up to ``chains``.
     random_seed : int, optional
-        The same integer gives bit-identical draws on the same machine and versions.
+        The same integer gives bit-identical draws on the same machine and versions
+        (numba's fastmath is switched off so a warm or cold compile cache agrees).
     target_accept : float
         NUTS target acceptance rate (raise towards 0.95 against divergences).
     progressbar : bool, optional
@@ -121,7 +123,10 @@ def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
     cores = config.cores or min(config.chains, os.cpu_count() or 1)
     start = time.perf_counter()
     try:
-        with model:
+        # numba's fastmath makes a fresh kernel and the same kernel loaded from
+        # PyTensor's disk cache round differently: the same seed would then give
+        # different draws depending on the cache state. Off, draws are reproducible.
+        with model, pytensor.config.change_flags(numba__fastmath=False):
             tree = pm.sample(
                 draws=config.draws,
                 tune=config.tune,

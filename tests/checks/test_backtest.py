@@ -265,3 +265,16 @@ def test_cli_backtest_table_and_strict(tmp_path, fleet, monkeypatch, fake_sample
     assert code == 1  # the fake fit fails the default convergence gate
     out = capsys.readouterr().out
     assert "By horizon:" in out and "By group:" in out and "Refits:" in out
+
+
+def test_cli_refuses_bad_input(tmp_path, fleet, monkeypatch, fake_sampler, capsys):
+    path = tmp_path / "fleet.csv"
+    fleet.to_csv(path, index=False)
+    base = ["backtest", str(path), "--counts", "errors", "--exposure", "requests",
+            "--group", "region", "service"]
+    with pytest.raises(SystemExit) as exit_info:
+        _cli([*base, "--time", "timestamp", "--origins", "0"], monkeypatch, fake_sampler)
+    assert exit_info.value.code == 2
+    assert "must be >= 1, got 0" in capsys.readouterr().err
+    with pytest.raises(SpecError, match="time column"):  # main() prints it, exit code 2
+        _cli(base, monkeypatch, fake_sampler)
