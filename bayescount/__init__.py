@@ -17,12 +17,12 @@ from bayescount.checks import (
     Comparison,
     CoverageReport,
     ModelCheck,
-    backtest,
     check_model,
     compare_families,
     coverage_report,
     select_family,
 )
+from bayescount.checks.backtest import backtest
 from bayescount.count_model import CountModel
 from bayescount.exceptions import (
     BayescountError,

@@ -5,11 +5,12 @@ residual diagnostics (:mod:`~bayescount.checks.residuals`), calibrated coverage 
 held-out data (:mod:`~bayescount.checks.coverage`) and LOO model comparison
 (:mod:`~bayescount.checks.compare`), rolling-origin backtests
 (:mod:`~bayescount.checks.backtest`) and simulation-based calibration
-(:mod:`~bayescount.checks.sbc`). The array math (``_array``,
+(:mod:`~bayescount.checks.sbc`); their functions live in those modules (the names
+match the modules, so they are not re-exported here). The array math (``_array``,
 :mod:`~bayescount.checks.predictive_cdf`) depends only on NumPy and SciPy.
 """
 
-from bayescount.checks.backtest import BacktestReport, backtest
+from bayescount.checks.backtest import BacktestReport
 from bayescount.checks.compare import (
     Comparison,
     ComparisonRow,
@@ -38,7 +39,7 @@ from bayescount.checks.ppc import (
 )
 from bayescount.checks.predictive_cdf import mixture_cdf, mixture_quantiles, pit_bounds
 from bayescount.checks.residuals import ResidualDiagnostics, residual_diagnostics
-from bayescount.checks.sbc import SBCReport, sbc
+from bayescount.checks.sbc import SBCReport
 
 __all__ = [
     "BacktestReport",
@@ -53,7 +54,6 @@ __all__ = [
     "ResidualDiagnostics",
     "RowScores",
     "SBCReport",
-    "backtest",
     "check_model",
     "choose_family",
     "compare_families",
@@ -65,7 +65,6 @@ __all__ = [
     "pit_bounds",
     "ppc_statistics",
     "residual_diagnostics",
-    "sbc",
     "score_parameters",
     "score_predictive",
     "select_family",
