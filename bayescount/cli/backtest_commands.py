@@ -15,7 +15,12 @@ from bayescount.checks._display import json_number
 from bayescount.checks.backtest import backtest
 from bayescount.checks.coverage import DEFAULT_LEVELS
 from bayescount.cli.check_commands import parse_levels
-from bayescount.cli.model_commands import add_fit_options, fit_kwargs_from_args, model_from_args
+from bayescount.cli.model_commands import (
+    add_fit_options,
+    fit_kwargs_from_args,
+    int_at_least,
+    model_from_args,
+)
 from bayescount.io import read_table
 
 __all__ = ["register"]
@@ -24,14 +29,7 @@ _COLUMNS = ["n", "coverage", "lower", "upper", "coverage_inclusive", "mean_width
             "mae", "relative_mae", "scaled_mae"]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+_positive_int = int_at_least(1)
 
 
 def _backtest(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from bayescount.cli.model_commands import int_at_least
 from bayescount.exceptions import DataError, SpecError
 from bayescount.forecast.anomalies import detect_anomalies
 from bayescount.forecast.attribution import attribute_incident
@@ -55,14 +56,7 @@ def _number(low: float, high: float, *, closed_low: bool = False):
     return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+_positive_int = int_at_least(1)
 
 
 def _emit(result: Any, as_json: bool, text: str) -> int:

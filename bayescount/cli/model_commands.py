@@ -44,7 +44,9 @@ PARAMETER_COLUMNS = ("mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk", "
 
 
 # ------------------------------------------------------------------ argument types
-def _int_at_least(low: int) -> Callable[[str], int]:
+def int_at_least(low: int) -> Callable[[str], int]:
+    """Return an argparse type accepting integers >= ``low`` (shared by every command)."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -144,11 +146,11 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
         help=f"per-level group-effect parameterization, CHOICE in {list(PARAMETERIZATIONS)}",
     )
     sampling = parser.add_argument_group("sampling")
-    sampling.add_argument("--draws", type=_int_at_least(1), default=1000, metavar="N",
+    sampling.add_argument("--draws", type=int_at_least(1), default=1000, metavar="N",
                           help="kept draws per chain (default 1000)")
-    sampling.add_argument("--tune", type=_int_at_least(0), default=1000, metavar="N",
+    sampling.add_argument("--tune", type=int_at_least(0), default=1000, metavar="N",
                           help="warm-up iterations per chain (default 1000)")
-    sampling.add_argument("--chains", type=_int_at_least(1), default=4, metavar="N",
+    sampling.add_argument("--chains", type=int_at_least(1), default=4, metavar="N",
                           help="independent chains, at least 2 for R-hat (default 4)")
     sampling.add_argument("--seed", type=int, default=None, metavar="N",
                           help="random seed; the same seed gives the same draws")
