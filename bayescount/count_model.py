@@ -79,9 +79,12 @@ class CountModel:
         ``"daily,weekly"`` (optionally ``"daily:4"``) or explicit components.
     priors : Priors, optional
         Prior value objects; defaults documented on :class:`~bayescount.models.Priors`.
+    latent : {None, "ar1"}
+        A time-varying level: a stationary AR(1) path on the log rate per series
+        (per label of ``latent_by``), for bursty or drifting series. Needs ``time``.
     **options
         ``dispersion_by``, ``dispersion_scales_with_exposure``, ``parameterization``,
-        ``centered_threshold`` and ``exposure_unit``: see
+        ``centered_threshold``, ``latent_by`` and ``exposure_unit``: see
         :class:`~bayescount.models.ModelSpec`.
 
     Examples
@@ -109,6 +112,8 @@ class CountModel:
         dispersion_scales_with_exposure: bool = False,
         parameterization: dict[str, str] | None = None,
         centered_threshold: float = 1.0,
+        latent: Literal["ar1"] | None = None,
+        latent_by: str | None = None,
     ) -> None:
         schema = CountSchema(
             counts=counts,
@@ -131,6 +136,8 @@ class CountModel:
             parameterization=parameterization or {},
             centered_threshold=centered_threshold,
             priors=priors or Priors(),
+            latent=latent,
+            latent_by=latent_by,
         )
 
     @classmethod
@@ -159,7 +166,7 @@ class CountModel:
     def prepare(self, data: pd.DataFrame) -> tuple[Design, PreparedData]:
         """Validate ``data`` and encode it, fitting a new :class:`Design`."""
         frame = validate_frame(data, self.schema)
-        design = Design.fit(frame, self.schema, self.spec.seasonality)
+        design = self.spec.fit_design(frame)
         return design, design.transform(frame)
 
     def build(self, data: pd.DataFrame) -> pm.Model:
@@ -214,7 +221,7 @@ class CountModel:
             mass_matrix=mass_matrix,  # type: ignore[arg-type]
         )
         frame = validate_frame(data, self.schema)
-        design = Design.fit(frame, self.schema, self.spec.seasonality)
+        design = self.spec.fit_design(frame)
         prepared = design.transform(frame)
         how = choose_parameterization(self.spec, design, prepared)
         model = build_model(self.spec, design, prepared, how)
@@ -297,6 +304,7 @@ class CountModel:
             covariates=const["X"].values if "X" in const else np.zeros((n, 0)),
             fourier=const["F"].values if "F" in const else np.zeros((n, 0)),
             group_codes=codes,
+            time_steps=const["time_idx"].values if "time_idx" in const else None,
         )
         rows = pd.DataFrame(
             {lv.name: np.asarray(lv.labels, dtype=object)[codes[lv.name]]

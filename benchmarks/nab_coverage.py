@@ -36,12 +36,18 @@ from bayescount.prep.splits import infer_step
 DATA = Path(__file__).resolve().parents[1] / "data" / "nab"
 SERIES = ("AAPL", "GOOG", "IBM", "KO")
 LEVELS = (0.5, 0.8, 0.9, 0.95)
-#: Model variants: seasonality, and how many training days (None: all). ``/2w`` trains on
-#: the last two weeks only, a crude local level.
+#: Model variants: seasonality, how many training days (None: all) and the model's other
+#: options. ``/2w`` trains on the last two weeks only, a crude local level; ``+ar1`` and
+#: ``+ar1_laplace`` add a latent AR(1) level (normal / Laplace innovations) to a Poisson.
+NB = {"family": "negative_binomial"}
 VARIANTS = {
-    "daily": ("daily:4", None),
-    "daily+weekly": ("daily:4,weekly:3", None),
-    "daily+weekly/2w": ("daily:4,weekly:3", 14),
+    "daily": ("daily:4", None, NB),
+    "daily+weekly": ("daily:4,weekly:3", None, NB),
+    "daily+weekly/2w": ("daily:4,weekly:3", 14, NB),
+    "daily+weekly+ar1": ("daily:4,weekly:3", None, {"family": "poisson", "latent": "ar1"}),
+    "daily+weekly+ar1_laplace": (
+        "daily:4,weekly:3", None, {"family": "poisson", "latent": "ar1_laplace"}
+    ),
 }
 
 
@@ -65,12 +71,12 @@ def load_five_minute(ticker: str) -> pd.DataFrame:
 
 
 def run(frame: pd.DataFrame, seasonality: str, *, origins: int, horizon: int,
-        train_days: int | None, fit: dict, seed: int, **kwargs) -> BacktestReport:
+        train_days: int | None, options: dict, fit: dict, seed: int,
+        **kwargs) -> BacktestReport:
     if train_days is not None:
         first_origin = frame["time"].max() - horizon * origins * infer_step(frame["time"])
         frame = frame[frame["time"] > first_origin - pd.Timedelta(days=train_days)]
-    model = CountModel("count", "hours", time="time", family="negative_binomial",
-                       seasonality=seasonality)
+    model = CountModel("count", "hours", time="time", seasonality=seasonality, **options)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         report = backtest(model, frame.drop(columns="anomaly"), origins=origins,
@@ -160,10 +166,10 @@ def main() -> None:
     for ticker in args.series.split(","):
         frame = load_five_minute(ticker) if args.five_minute else load_hourly(ticker)
         for variant in args.variants.split(","):
-            seasonality, train_days = VARIANTS[variant]
+            seasonality, train_days, options = VARIANTS[variant]
             start = time.perf_counter()
             report = run(frame, seasonality, origins=1, horizon=168 * steps,
-                         train_days=train_days,
+                         train_days=train_days, options=options,
                          fit=fit, seed=args.seed, parallel=False)
             print(f"\n== {ticker} / {variant}: last week held out "
                   f"({time.perf_counter() - start:.0f}s)\n{report}")
@@ -174,19 +180,19 @@ def main() -> None:
                                     "report": report.to_dict(), "diagnosis": diag})
             if args.daily:
                 daily = run(frame, seasonality, origins=7, horizon=24 * steps,
-                            train_days=train_days,
+                            train_days=train_days, options=options,
                             fit=fit, seed=args.seed, parallel=False)
                 print(f"-- {ticker} / {variant}: 7 daily origins x 24 h\n{daily}")
                 results["runs"].append({"series": ticker, "variant": variant,
                                         "scheme": "7 daily origins", "report": daily.to_dict(),
                                         "diagnosis": diagnose(daily, frame)})
         if args.speedup:
-            seasonality, train_days = VARIANTS[args.variants.split(",")[0]]
+            seasonality, train_days, options = VARIANTS[args.variants.split(",")[0]]
             timings = {}
             for name, kwargs in (("reuse", {}), ("recompile", {"sample_fn": run_sampler})):
                 start = time.perf_counter()
                 rep = run(frame, seasonality, origins=7, horizon=24 * steps,
-                          train_days=train_days,
+                          train_days=train_days, options=options,
                           fit=fit, seed=args.seed, parallel=False, **kwargs)
                 timings[name] = {"wall_seconds": time.perf_counter() - start,
                                  "compile_seconds": rep.compile_seconds,

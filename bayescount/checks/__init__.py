@@ -7,7 +7,8 @@ held-out data (:mod:`~bayescount.checks.coverage`) and LOO model comparison
 (:mod:`~bayescount.checks.backtest`) and simulation-based calibration
 (:mod:`~bayescount.checks.sbc`); their functions live in those modules (the names
 match the modules, so they are not re-exported here). The array math (``_array``,
-:mod:`~bayescount.checks.predictive_cdf`) depends only on NumPy and SciPy.
+and the predictive CDFs re-exported here from
+:mod:`~bayescount.inference.predictive_cdf`) depends only on NumPy and SciPy.
 """
 
 from bayescount.checks.backtest import BacktestReport
@@ -37,9 +38,9 @@ from bayescount.checks.ppc import (
     check_model,
     ppc_statistics,
 )
-from bayescount.checks.predictive_cdf import mixture_cdf, mixture_quantiles, pit_bounds
 from bayescount.checks.residuals import ResidualDiagnostics, residual_diagnostics
 from bayescount.checks.sbc import SBCReport
+from bayescount.inference.predictive_cdf import mixture_cdf, mixture_quantiles, pit_bounds
 
 __all__ = [
     "BacktestReport",

@@ -67,6 +67,7 @@ from bayescount.checks.coverage import (
     summarize_coverage,
 )
 from bayescount.exceptions import ColumnNotFoundError, ConvergenceWarning, SpecError
+from bayescount.inference.compiled import CompiledSampler, data_updates
 from bayescount.inference.convergence import (
     ConvergenceReport,
     ConvergenceThresholds,
@@ -89,10 +90,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BacktestReport",
-    "CompiledSampler",
     "OriginResult",
     "backtest",
-    "data_updates",
 ]
 
 log = logging.getLogger(__name__)
@@ -103,83 +102,6 @@ SampleFn = Callable[["pm.Model", SamplerConfig], xr.DataTree]
 #: Keys accepted in ``fit_kwargs`` (those of :meth:`CountModel.fit` that apply).
 FIT_KEYS = ("draws", "tune", "chains", "cores", "sampler", "target_accept", "thresholds",
             "random_seed", "progressbar")
-_INT32_MAX = np.iinfo(np.int32).max
-
-
-# ------------------------------------------------------------------ compiled model
-def data_updates(design: Design, data: PreparedData) -> dict[str, np.ndarray]:
-    """Return the values of the builder's ``pm.Data`` containers for ``data``."""
-    out = {"log_exposure": data.log_exposure, "y_obs": data.counts}
-    for lvl in design.levels:
-        out[f"{lvl.name}_idx"] = data.group_codes[lvl.name]
-    if design.covariate_terms:
-        out["X"] = data.covariates
-    if design.fourier_terms:
-        out["F"] = data.fourier
-    return out
-
-
-class CompiledSampler:
-    """A PyMC model compiled once by nutpie and sampled on other data.
-
-    ``sample(updates, seed)`` swaps the model's ``pm.Data`` containers with
-    ``CompiledModel.with_data`` (any number of rows) and runs nutpie. With the same
-    data and seed it gives the same draws as compiling the model afresh.
-
-    The model is compiled with numba's ``fastmath`` off: with it on, a freshly
-    compiled kernel and the same kernel loaded from PyTensor's on-disk cache round
-    differently, so the same seed gave different draws depending on the cache state
-    (and serial and parallel backtests disagreed in the fourth digit).
-
-    Parameters
-    ----------
-    model : pymc.Model
-        The model to compile (its data are only a template).
-    config : SamplerConfig
-        Draws, warm-up, chains and target acceptance of every run.
-    """
-
-    def __init__(self, model: pm.Model, config: SamplerConfig) -> None:
-        import nutpie
-        import pytensor
-
-        start = time.perf_counter()
-        with pytensor.config.change_flags(numba__fastmath=False):
-            self._compiled = nutpie.compile_pymc_model(model)
-        self.compile_seconds = time.perf_counter() - start
-        self.config = config
-        self.data_names = frozenset(v.name for v in self._compiled.shared_var_keys)
-        log.info("compiled the model with nutpie in %.1fs", self.compile_seconds)
-
-    def sample(
-        self, updates: Mapping[str, np.ndarray], seed: int, cores: int | None = None
-    ) -> xr.DataTree:
-        """Sample the model with ``updates`` as its data; return the nutpie DataTree."""
-        import nutpie
-
-        unknown = sorted(set(updates) - self.data_names)
-        if unknown:
-            raise SpecError(
-                f"Unknown model data {unknown}; the model holds {sorted(self.data_names)}."
-            )
-        counts = updates.get("y_obs")
-        if counts is not None and len(counts) and int(np.max(counts)) > _INT32_MAX:
-            raise SpecError(
-                f"Counts up to {int(np.max(counts))} exceed the model's int32 data; aggregate "
-                "less or rescale the exposure."
-            )
-        compiled = self._compiled.with_data(**updates)
-        c = self.config
-        return nutpie.sample(
-            compiled,
-            draws=c.draws,
-            tune=max(c.tune, 1),  # nuts-rs needs at least one warm-up step
-            chains=c.chains,
-            cores=cores or c.cores or min(c.chains, os.cpu_count() or 1),
-            seed=seed,
-            progress_bar=False,
-            target_accept=c.target_accept,
-        )
 
 
 # ------------------------------------------------------------------------- jobs
@@ -602,8 +524,8 @@ def _config(fit_kwargs: Mapping[str, Any] | None) -> tuple[SamplerConfig, Conver
 
 
 def _shared_design(frame: pd.DataFrame, first_train: pd.DataFrame, spec: ModelSpec) -> Design:
-    full = Design.fit(frame, spec.schema, spec.seasonality)
-    early = Design.fit(first_train, spec.schema, spec.seasonality)
+    full = spec.fit_design(frame)
+    early = spec.fit_design(first_train)
     return dataclasses.replace(
         full,
         pooled_log_rate=early.pooled_log_rate,

@@ -16,7 +16,7 @@ Two coverages are reported at each level ``L``, because counts are discrete:
     and a row covered by the randomised rule is always covered by this one.
 
 ``F`` is each row's predictive CDF computed analytically as the average over
-posterior draws of the family's CDF (:mod:`bayescount.checks.predictive_cdf`), rows
+posterior draws of the family's CDF (:mod:`bayescount.inference.predictive_cdf`), rows
 in chunks so memory stays O(chunk x draws). Sharpness is ``mean_width``
 (``upper - lower``), ``interval_score`` is Gneiting & Raftery's (2007) score of the
 plain interval, and ``crps`` is the sample estimate of the CRPS with one predictive
@@ -35,9 +35,9 @@ import pandas as pd
 from bayescount.checks._array import crps_from_samples, interval_score, wilson_interval
 from bayescount.checks._display import html_block, json_number
 from bayescount.checks._draws import chunked_parameters, draw_subset, prepare_holdout
-from bayescount.checks.predictive_cdf import MAX_WALK, pit_bounds
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.predict import SAMPLE_DIMS, PredictiveParameters
+from bayescount.inference.predictive_cdf import MAX_WALK, draws_first, pit_bounds
 
 if TYPE_CHECKING:
     import matplotlib.figure
@@ -213,16 +213,8 @@ def score_predictive(
     :func:`coverage_report` does.
     """
     lv = _levels(levels)
-    mu = np.asarray(mu, dtype=float)
-    n_draws = mu.shape[axis]
-
-    def flat(a):
-        if a is None:
-            return None
-        a = np.broadcast_to(np.asarray(a, dtype=float), mu.shape)
-        return np.moveaxis(a, axis, 0).reshape(n_draws, -1)
-
-    mu, alpha, psi = flat(mu), flat(alpha), flat(psi)
+    shape = np.shape(mu)
+    mu, alpha, psi = (draws_first(a, shape, axis) for a in (mu, alpha, psi))
     y = np.asarray(y, dtype=np.int64).reshape(-1)
     rng = np.random.default_rng(random_seed)
     if uniforms is None:

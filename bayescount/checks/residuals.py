@@ -26,8 +26,8 @@ import pandas as pd
 from bayescount.checks._array import lag1_autocorrelation
 from bayescount.checks._display import html_block, json_number
 from bayescount.checks._draws import chunked_parameters, observed_counts, require_fitted
-from bayescount.checks.predictive_cdf import family_moments
 from bayescount.exceptions import ColumnNotFoundError, DataError
+from bayescount.inference.predictive_cdf import family_moments
 from bayescount.prep.validate import validate_frame
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ posterior, a U shape an over-confident one, a hump an under-confident one.
 ``pm.sample_prior_predictive`` on the built model (same rows, exposures, groups and
 covariates as the template table; only the counts are simulated), compiles the
 model once with nutpie and refits it on each simulated data set by swapping the
-counts with ``CompiledModel.with_data`` (:class:`~bayescount.checks.backtest.CompiledSampler`).
+counts with ``CompiledModel.with_data`` (:class:`~bayescount.inference.compiled.CompiledSampler`).
 
 Uniformity is tested per parameter on the *randomised* normalised ranks
 ``u = (rank + V) / (L + 1)``, ``V ~ U(0, 1)``, which are exactly uniform on (0, 1)
@@ -38,8 +38,9 @@ from pytensor.compile.mode import Mode
 from scipy import stats
 
 from bayescount.checks._display import html_block, json_number
-from bayescount.checks.backtest import CompiledSampler, _spec_of, data_updates
+from bayescount.checks.backtest import _spec_of
 from bayescount.exceptions import SpecError
+from bayescount.inference.compiled import INT32_MAX, CompiledSampler, data_updates
 from bayescount.inference.sampling import SamplerConfig
 from bayescount.models.builder import build_model
 from bayescount.models.spec import ModelSpec
@@ -62,7 +63,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_INT32_MAX = np.iinfo(np.int32).max
 #: Compile the one-off prior-predictive graph fast: it runs ``simulations`` times only.
 _FAST = Mode(linker="py", optimizer=None)
 
@@ -390,7 +390,7 @@ def sbc(
         raise SpecError(f"alpha must lie in (0, 1), got {alpha!r}.")
     spec = _spec_of(model)
     frame = validate_frame(data, spec.schema)
-    design = Design.fit(frame, spec.schema, spec.seasonality)
+    design = spec.fit_design(frame)
     prepared = design.transform(frame)
     how = _parameterization(spec, design)
     built = build_model(spec, design, prepared, how)
@@ -421,7 +421,7 @@ def sbc(
     sample_seconds = 0.0
     for i, child in enumerate(fit_seq.spawn(simulations)):
         y = simulated[i]
-        if y.max() > _INT32_MAX:
+        if y.max() > INT32_MAX:
             continue
         t0 = time.perf_counter()
         tree = engine.sample(

@@ -9,12 +9,10 @@ outside its band at some level or a refit failed the convergence gate.
 from __future__ import annotations
 
 import argparse
-import json
 
-from bayescount.checks._display import json_number
 from bayescount.checks.backtest import backtest
 from bayescount.checks.coverage import DEFAULT_LEVELS
-from bayescount.cli.check_commands import parse_levels
+from bayescount.cli._shared import parse_levels, print_json
 from bayescount.cli.model_commands import (
     add_fit_options,
     fit_kwargs_from_args,
@@ -49,7 +47,7 @@ def _backtest(args: argparse.Namespace) -> int:
         max_workers=args.workers,
     )
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, default=json_number, allow_nan=False))
+        print_json(report.to_dict())
     else:
         print(report)
         frame = report.to_frame()

@@ -10,13 +10,11 @@ when a check flags a problem (2 for bad input, as every command).
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
 
-from bayescount.checks._display import json_number
 from bayescount.checks.compare import choose_family, compare_families
 from bayescount.checks.coverage import DEFAULT_LEVELS, coverage_report
 from bayescount.checks.ppc import check_model
+from bayescount.cli._shared import parse_levels, print_json
 from bayescount.cli.model_commands import (
     add_fit_options,
     fit_kwargs_from_args,
@@ -25,27 +23,7 @@ from bayescount.cli.model_commands import (
 from bayescount.io import load_fit, read_table
 from bayescount.models.spec import FAMILIES
 
-__all__ = ["parse_families", "parse_levels", "register"]
-
-
-def parse_levels(text: str) -> tuple[float, ...]:
-    """Parse ``"0.5,0.8,0.9"``: distinct probabilities strictly between 0 and 1."""
-    out = []
-    for item in (s.strip() for s in text.split(",")):
-        try:
-            level = float(item)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{item!r} in {text!r} is not a number; give levels such as '0.5,0.8,0.9'"
-            ) from None
-        if not 0 < level < 1:
-            raise argparse.ArgumentTypeError(
-                f"{item!r} in {text!r} is not strictly between 0 and 1"
-            )
-        out.append(level)
-    if len(set(out)) != len(out):
-        raise argparse.ArgumentTypeError(f"{text!r} repeats a level")
-    return tuple(out)
+__all__ = ["parse_families", "register"]
 
 
 def parse_families(text: str) -> tuple[str, ...]:
@@ -62,10 +40,6 @@ def parse_families(text: str) -> tuple[str, ...]:
     return out
 
 
-def _print_json(doc: dict[str, Any]) -> None:
-    print(json.dumps(doc, indent=2, default=json_number, allow_nan=False))
-
-
 # ---------------------------------------------------------------------- handlers
 def _check(args: argparse.Namespace) -> int:
     model = load_fit(args.fit)
@@ -74,7 +48,7 @@ def _check(args: argparse.Namespace) -> int:
         model, data=data, by=args.by, max_draws=args.max_draws, random_seed=args.seed
     )
     if args.json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
     else:
         print(result)
         print("\nPosterior predictive statistics:")
@@ -97,7 +71,7 @@ def _coverage(args: argparse.Namespace) -> int:
         max_draws=args.max_draws,
     )
     if args.json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         print(report)
         if args.by or args.horizon:
@@ -115,7 +89,7 @@ def _compare(args: argparse.Namespace) -> int:
     comparison = compare_families(data, template, args.families, fit_kwargs_from_args(args))
     family, reason = choose_family(comparison)
     if args.json:
-        _print_json({"selected": family, "reason": reason} | comparison.to_dict())
+        print_json({"selected": family, "reason": reason} | comparison.to_dict())
     else:
         print(comparison)
         print(f"\nSelected family: {family}\n  {reason}")

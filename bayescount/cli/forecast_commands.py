@@ -20,12 +20,12 @@ Scenarios (``capacity --scenario``, repeatable): ``traffic=1.3``,
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from typing import Any
 
 import pandas as pd
 
+from bayescount.cli._shared import number_in, print_json
 from bayescount.cli.model_commands import int_at_least
 from bayescount.exceptions import DataError, SpecError
 from bayescount.forecast.anomalies import detect_anomalies
@@ -41,27 +41,12 @@ from bayescount.io import load_fit, read_table
 __all__ = ["register"]
 
 
-def _number(low: float, high: float, *, closed_low: bool = False):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        ok = (low <= value if closed_low else low < value) and value < high
-        if not (math.isfinite(value) and ok):
-            raise argparse.ArgumentTypeError(f"must lie in ({low:g}, {high:g}), got {text}")
-        return value
-
-    parse.__name__ = "number"
-    return parse
-
-
 _positive_int = int_at_least(1)
 
 
 def _emit(result: Any, as_json: bool, text: str) -> int:
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        print_json(result.to_dict())
     else:
         print(text)
     return 0
@@ -177,7 +162,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     slo = sub.add_parser("slo", help="forecast error-budget burn and decide page/ticket/none",
                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(slo)
-    slo.add_argument("--objective", type=_number(0, 1), metavar="X", help="e.g. 0.999")
+    slo.add_argument("--objective", type=number_in(0, 1), metavar="X", help="e.g. 0.999")
     slo.add_argument("--window", metavar="W", help="rolling 30d/28d/... or calendar_month")
     slo.add_argument("--openslo", metavar="YAML", help="OpenSLO v1 file with one kind: SLO")
     slo.add_argument("--slo-name", metavar="NAME", help="metadata.name of the SLO to use")
@@ -186,19 +171,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     slo.add_argument("--future", required=True, metavar="FUTURE", help="future windows table")
     slo.add_argument("--traffic-model", metavar="FIT",
                      help="fit of requests per window whose draws become the future totals")
-    slo.add_argument("--scale", type=_number(0, math.inf), default=1.0, metavar="K",
+    slo.add_argument("--scale", type=number_in(0, math.inf), default=1.0, metavar="K",
                      help="multiply the future requests by K (scenario)")
     slo.add_argument("--shift", metavar="D", help="move the future times by D, e.g. 7d")
-    slo.add_argument("--min-probability", type=_number(0, 1.000001), default=0.5, metavar="P",
+    slo.add_argument("--min-probability", type=number_in(0, 1.000001), default=0.5, metavar="P",
                      help="probability at which a forecast rule fires (default 0.5)")
-    slo.add_argument("--min-bad-events", type=_number(0, math.inf, closed_low=True), default=5,
+    slo.add_argument("--min-bad-events", type=number_in(0, math.inf, closed_low=True), default=5,
                      metavar="N", help="bad events a rule's long window must hold (default 5)")
     slo.set_defaults(handler=_run_slo)
 
     anom = sub.add_parser("anomalies", help="flag windows beyond the predictive interval")
     _common(anom)
     anom.add_argument("--data", required=True, metavar="DATA", help="observed windows table")
-    anom.add_argument("--level", type=_number(0, 1), default=0.99, metavar="L",
+    anom.add_argument("--level", type=number_in(0, 1), default=0.99, metavar="L",
                       help="predictive interval level (default 0.99)")
     anom.add_argument("--consecutive", type=_positive_int, default=2, metavar="K",
                       help="windows in a row beyond the interval before a flag (default 2)")
@@ -208,9 +193,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(att)
     att.add_argument("--data", required=True, metavar="DATA", help="observed windows table")
     att.add_argument("--incident", required=True, metavar="START/END", help="incident window")
-    att.add_argument("--ci", type=_number(0, 1), default=0.9, metavar="L",
+    att.add_argument("--ci", type=number_in(0, 1), default=0.9, metavar="L",
                      help="interval level (default 0.9)")
-    att.add_argument("--min-probability", type=_number(0, 1), default=0.95, metavar="P",
+    att.add_argument("--min-probability", type=number_in(0, 1), default=0.95, metavar="P",
                      help="P(rate rose) needed to rank as significant (default 0.95)")
     att.add_argument("--covariate", action="append", metavar="TERM",
                      help="report this covariate term's multiplicative effect (repeatable)")
@@ -223,9 +208,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     cap.add_argument("--data", required=True, metavar="BASE", help="windows to forecast")
     cap.add_argument("--scenario", action="append", metavar="SPEC",
                      help="traffic=K | new_region=NAME,like=REGION | nodes=N[,service=S]")
-    cap.add_argument("--threshold", type=_number(0, math.inf, closed_low=True), metavar="T",
+    cap.add_argument("--threshold", type=number_in(0, math.inf, closed_low=True), metavar="T",
                      help="capacity limit on the count")
-    cap.add_argument("--risk", type=_number(0, 1), default=0.05, metavar="P",
+    cap.add_argument("--risk", type=number_in(0, 1), default=0.05, metavar="P",
                      help="accepted P(count > threshold) for the max multiplier")
     cap.add_argument("--per", choices=("peak", "total"), default=None,
                      help="busiest window or total per group (default peak)")

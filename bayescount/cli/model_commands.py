@@ -22,7 +22,7 @@ from bayescount.count_model import CountModel
 from bayescount.exceptions import DataError, SpecError
 from bayescount.inference.sampling import SAMPLERS
 from bayescount.io import load_fit, read_table
-from bayescount.models.spec import FAMILIES, PARAMETERIZATIONS
+from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS
 
 __all__ = [
     "add_fit_options",
@@ -141,9 +141,16 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--dispersion-by", metavar="LEVEL",
                        help="negative binomial: one dispersion per label of this group level")
     model.add_argument(
+        "--latent", choices=LATENT_KINDS, default=None,
+        help="time-varying level: AR(1) on the log rate per series (ar1_laplace: bursty series)",
+    )
+    model.add_argument("--latent-by", metavar="LEVEL",
+                       help="the group level with one latent path per label (default: finest)")
+    model.add_argument(
         "--parameterization", action="extend", nargs="+", type=_level_choice, default=[],
         metavar="LEVEL=CHOICE",
-        help=f"per-level group-effect parameterization, CHOICE in {list(PARAMETERIZATIONS)}",
+        help=f"per-level group-effect parameterization ('latent' for the latent level), "
+        f"CHOICE in {list(PARAMETERIZATIONS)}",
     )
     sampling = parser.add_argument_group("sampling")
     sampling.add_argument("--draws", type=int_at_least(1), default=1000, metavar="N",
@@ -177,6 +184,8 @@ def model_from_args(args: argparse.Namespace) -> CountModel:
         exposure_unit=args.exposure_unit,
         dispersion_by=args.dispersion_by,
         parameterization=dict(args.parameterization),
+        latent=args.latent,
+        latent_by=args.latent_by,
     )
 
 

@@ -23,15 +23,15 @@ import pandas as pd
 
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.forecast._results import html_block, json_safe
-from bayescount.forecast.predictive import (
+from bayescount.forecast.predictive import row_parameters
+from bayescount.forecast.rollup import GLOBAL, group_paths
+from bayescount.inference.predict import PredictiveParameters
+from bayescount.inference.predictive_cdf import (
     mixture_mean,
     mixture_quantile,
     mixture_sf_pmf,
-    row_parameters,
     thin,
 )
-from bayescount.forecast.rollup import GLOBAL, group_paths
-from bayescount.inference.predict import PredictiveParameters
 
 if TYPE_CHECKING:
     import matplotlib.figure

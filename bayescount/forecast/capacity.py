@@ -31,9 +31,10 @@ from scipy import special, stats
 
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.forecast._results import html_block, json_safe, quantile_columns
-from bayescount.forecast.predictive import flat, row_parameters
+from bayescount.forecast.predictive import row_parameters
 from bayescount.forecast.rollup import GLOBAL, group_paths, sum_by_codes
 from bayescount.forecast.scenarios import Scenario, Traffic
+from bayescount.inference.predictive_cdf import flat
 
 if TYPE_CHECKING:
     import matplotlib.figure

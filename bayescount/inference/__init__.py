@@ -1,5 +1,11 @@
-"""Run a PyMC model to an ``xarray.DataTree``, check convergence, draw predictions."""
+"""Run a PyMC model to an ``xarray.DataTree``, check convergence, draw predictions.
 
+:class:`CompiledSampler` compiles a model once and refits it on other data (backtests,
+SBC); :mod:`~bayescount.inference.predictive_cdf` holds the analytic predictive CDFs,
+tails and quantiles of count mixtures.
+"""
+
+from bayescount.inference.compiled import CompiledSampler, data_updates
 from bayescount.inference.convergence import (
     ConvergenceReport,
     ConvergenceThresholds,
@@ -15,12 +21,14 @@ from bayescount.inference.sampling import SAMPLERS, SamplerConfig, run_sampler
 
 __all__ = [
     "SAMPLERS",
+    "CompiledSampler",
     "ConvergenceReport",
     "ConvergenceThresholds",
     "Prediction",
     "PredictiveParameters",
     "SamplerConfig",
     "check_convergence",
+    "data_updates",
     "predictive_parameters",
     "run_sampler",
     "sample_counts",

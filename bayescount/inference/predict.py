@@ -18,6 +18,7 @@ import pymc as pm
 import xarray as xr
 
 from bayescount.exceptions import SpecError, UnknownGroupError
+from bayescount.inference.latent import latent_values
 from bayescount.models.builder import OBS_DIM
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
@@ -71,6 +72,8 @@ def predictive_parameters(
     Labels not seen when fitting get, per draw, an effect from their level's
     population distribution ``Normal(0, level_sd)`` (``unseen="population"``), or are
     refused with :class:`~bayescount.exceptions.UnknownGroupError` (``"error"``).
+    A latent level is continued past the fitted time grid per draw
+    (:func:`~bayescount.inference.latent.latent_values`).
     """
     if unseen not in ("population", "error"):
         raise SpecError(f"unseen must be 'population' or 'error', got {unseen!r}.")
@@ -99,6 +102,8 @@ def predictive_parameters(
         eta = eta + np.einsum("cdk,nk->cdn", posterior["beta"].values, data.covariates)
     if design.fourier_terms:
         eta = eta + np.einsum("cdk,nk->cdn", posterior["fourier"].values, data.fourier)
+    if spec.latent is not None:
+        eta = eta + latent_values(posterior, spec, design, data, rng)
     dims = (*SAMPLE_DIMS, OBS_DIM)
     coords = {
         "chain": posterior["chain"].values,

@@ -170,7 +170,7 @@ def load_fit(path: str | Path) -> CountModel:
         config = SamplerConfig(**state["sampler_config"])
     except (KeyError, TypeError, SpecError) as err:
         raise CorruptFitFileError(f"{path} holds an invalid model description: {err}.") from err
-    if spec.hash() != tree.attrs.get("bayescount_spec_hash"):
+    if ModelSpec.hash_of(state["spec"]) != tree.attrs.get("bayescount_spec_hash"):
         raise SpecHashMismatchError(
             f"{path}: the stored spec does not match its hash; the file was edited or "
             "damaged. Refit rather than trust it."

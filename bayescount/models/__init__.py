@@ -13,11 +13,12 @@ from bayescount.models.priors import (
     StudentT,
     prior_from_dict,
 )
-from bayescount.models.spec import FAMILIES, PARAMETERIZATIONS, ModelSpec
+from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS, ModelSpec
 from bayescount.models.zerosum import ZeroSumLayout
 
 __all__ = [
     "FAMILIES",
+    "LATENT_KINDS",
     "PARAMETERIZATIONS",
     "Beta",
     "Exponential",

@@ -3,11 +3,14 @@
 The linear predictor on the log scale is::
 
     log mu = log(exposure) + intercept + sum_levels effect_level[group]
-             + X @ beta + F @ fourier
+             + X @ beta + F @ fourier [+ latent[path, time_step]]
 
 Each level's effects sum to zero within their parent (:mod:`bayescount.models.zerosum`),
-so the intercept is identified. Data enter through ``pm.Data`` containers so a
-compiled model can be re-used on other data of the same shape.
+so the intercept is identified. The optional latent level is a stationary AR(1)
+process per path (label of ``spec.latent_level``) on the design's time grid, with
+marginal sd ``latent_sd`` and autocorrelation ``latent_rho``. Data enter through
+``pm.Data`` containers so a compiled model can be re-used on other data of the same
+shape.
 """
 
 from __future__ import annotations
@@ -16,10 +19,17 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayescount.models.latent import (
+    LATENT_TIME_DIM,
+    latent_deviations,
+    latent_states,
+    path_levels,
+)
 from bayescount.models.parameterization import choose_parameterization
-from bayescount.models.spec import ModelSpec
+from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.models.zerosum import ZeroSumLayout
 from bayescount.prep.design import Design, GroupLevel, PreparedData
+from bayescount.prep.seasonality import fourier_features
 
 __all__ = ["OBS_DIM", "build_model", "free_dim", "variable_names"]
 
@@ -45,6 +55,8 @@ def variable_names(spec: ModelSpec, design: Design) -> dict[str, str]:
         names["alpha"] = "alpha"
     if spec.is_zero_inflated:
         names["psi"] = "psi"
+    if spec.latent is not None:
+        names.update(latent="latent", latent_sd="latent_sd", latent_rho="latent_rho")
     return names
 
 
@@ -58,6 +70,8 @@ def _coords(design: Design, data: PreparedData) -> dict[str, list]:
         coords["covariate"] = design.covariate_terms
     if design.fourier_terms:
         coords["fourier_term"] = design.fourier_terms
+    if design.time_grid is not None:
+        coords[LATENT_TIME_DIM] = list(range(design.time_grid.length))
     return coords
 
 
@@ -82,6 +96,31 @@ def _dispersion(spec: ModelSpec, design: Design, codes: dict, log_exposure):
     if spec.dispersion_scales_with_exposure:
         alpha_obs = alpha_obs * pt.exp(log_exposure) / design.reference_exposure
     return alpha_obs
+
+
+def _centred_latent(spec, design, data, codes, intercept, effects, fourier):
+    """Row terms of a centred latent level: its states plus the effects off the paths.
+
+    The states' mean path is the intercept, the effects constant along each path
+    and the seasonality on the time grid, so the counts inform the states directly.
+    """
+    along = path_levels(spec, design)
+    mean = intercept + sum(
+        (effects[name][path_codes] for name, path_codes in along.items()), pt.zeros(())
+    )
+    if fourier is not None:
+        grid_fourier = fourier_features(design.time_grid.times(), design.seasonality)
+        mean = mean[..., None] + pt.dot(pt.as_tensor(grid_fourier), fourier)
+    else:
+        mean = mean[..., None] + pt.zeros(design.time_grid.length)
+    states = latent_states(spec, design, mean)
+    t = pm.Data("time_idx", data.time_steps, dims=OBS_DIM)
+    level = spec.latent_level
+    out = states[codes[level], t] if level else states[t]
+    for lvl in design.levels:
+        if lvl.name not in along:
+            out = out + effects[lvl.name][codes[lvl.name]]
+    return out
 
 
 def build_model(
@@ -120,17 +159,29 @@ def build_model(
         for lvl in design.levels:
             codes[lvl.name] = pm.Data(f"{lvl.name}_idx", data.group_codes[lvl.name], dims=OBS_DIM)
         intercept = priors.intercept.shifted(design.pooled_log_rate).create("intercept")
-        eta = log_exposure + intercept
-        for lvl in design.levels:
-            eta = eta + _group_effect(spec, lvl, how[lvl.name])[codes[lvl.name]]
+        effects = {lvl.name: _group_effect(spec, lvl, how[lvl.name]) for lvl in design.levels}
+        eta = log_exposure
         if design.covariate_terms:
             X = pm.Data("X", data.covariates, dims=(OBS_DIM, "covariate"))
             beta = priors.coefficients.create("beta", dims="covariate")
             eta = eta + pt.dot(X, beta)
+        fourier = None
         if design.fourier_terms:
             F = pm.Data("F", data.fourier, dims=(OBS_DIM, "fourier_term"))
             fourier = priors.seasonality.create("fourier", dims="fourier_term")
-            eta = eta + pt.dot(F, fourier)
+        if spec.latent is not None and how[LATENT_KEY] == "centered":
+            eta = eta + _centred_latent(spec, design, data, codes, intercept, effects, fourier)
+        else:
+            eta = eta + intercept
+            for lvl in design.levels:
+                eta = eta + effects[lvl.name][codes[lvl.name]]
+            if fourier is not None:
+                eta = eta + pt.dot(F, fourier)
+            if spec.latent is not None:
+                t = pm.Data("time_idx", data.time_steps, dims=OBS_DIM)
+                latent = latent_deviations(spec, design)
+                level = spec.latent_level
+                eta = eta + (latent[codes[level], t] if level else latent[t])
         mu = pt.exp(eta)
         y = pm.Data("y_obs", data.counts, dims=OBS_DIM)
         kwargs = {"mu": mu, "observed": y, "dims": OBS_DIM}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayescount.models.spec import ModelSpec
+from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.prep.design import Design, PreparedData
 
 __all__ = ["choose_parameterization", "information_per_group", "signal_to_noise"]
@@ -71,6 +71,25 @@ def signal_to_noise(spec: ModelSpec, design: Design, data: PreparedData) -> dict
     return out
 
 
+def _latent_choice(spec: ModelSpec, design: Design, data: PreparedData) -> str:
+    """Centred latent paths when a typical state is pinned by its own counts.
+
+    The information about one state (rows of one path at one time step) at the
+    pooled rate, times the prior's typical latent variance (``0.25``), must reach
+    ``spec.centered_threshold``: a median of about four counts per state for the
+    Poisson. Student-t paths are always centred.
+    """
+    if spec.latent != "ar1":
+        return "centered"
+    mu = np.exp(design.pooled_log_rate) * data.exposure
+    level = spec.latent_level
+    paths = data.group_codes[level] if level else np.zeros(data.n, dtype=np.int64)
+    state = paths * design.time_grid.length + data.time_steps
+    _, per_state = np.unique(state, return_inverse=True)
+    info = np.bincount(per_state, weights=mu)
+    return "centered" if np.median(info) * 0.25 >= spec.centered_threshold else "non_centered"
+
+
 def choose_parameterization(
     spec: ModelSpec, design: Design, data: PreparedData
 ) -> dict[str, str]:
@@ -91,4 +110,7 @@ def choose_parameterization(
         else:
             centred = ratios[lvl.name] >= spec.centered_threshold
             choice[lvl.name] = "centered" if centred else "non_centered"
+    if spec.latent is not None:
+        asked = spec.parameterization.get(LATENT_KEY, "auto")
+        choice[LATENT_KEY] = asked if asked != "auto" else _latent_choice(spec, design, data)
     return choice

@@ -207,6 +207,14 @@ class Priors:
         ``HalfNormal(1)`` shrinks towards the Poisson (Stan prior recommendations).
     zero_inflation : Beta
         ``psi``, PyMC's probability of the *count* part: P(structural zero) = 1 - psi.
+    latent_sd : Prior
+        Stationary standard deviation of the AR(1) latent level on the log rate
+        (``ModelSpec(latent=...)``); innovations have sd ``latent_sd sqrt(1 - rho^2)``.
+        ``HalfNormal(0.5)``: excursions typically within ×/÷ e^1 of the seasonal mean.
+    latent_rho : Beta
+        Lag-one autocorrelation of the latent level per time step, on (0, 1).
+        ``Beta(2, 1)``: persistence favoured, white noise (which the dispersion
+        already describes) has zero density.
     """
 
     intercept: Prior = field(default_factory=lambda: Normal(0.0, 2.0))
@@ -215,6 +223,8 @@ class Priors:
     seasonality: Prior = field(default_factory=lambda: Normal(0.0, 1.0))
     inv_sqrt_dispersion: Prior = field(default_factory=lambda: HalfNormal(1.0))
     zero_inflation: Prior = field(default_factory=lambda: Beta(1.0, 1.0))
+    latent_sd: Prior = field(default_factory=lambda: HalfNormal(0.5))
+    latent_rho: Prior = field(default_factory=lambda: Beta(2.0, 1.0))
 
     def __post_init__(self) -> None:
         _require("Priors.intercept", self.intercept, positive=False)
@@ -223,6 +233,8 @@ class Priors:
         _require("Priors.seasonality", self.seasonality, positive=False)
         _require("Priors.inv_sqrt_dispersion", self.inv_sqrt_dispersion, positive=True)
         _require("Priors.zero_inflation", self.zero_inflation, unit=True)
+        _require("Priors.latent_sd", self.latent_sd, positive=True)
+        _require("Priors.latent_rho", self.latent_rho, unit=True)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Return a JSON-serialisable dict."""

@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, Literal
 
+import pandas as pd
+
 from bayescount.exceptions import SpecError
 from bayescount.models.priors import Priors
+from bayescount.prep.design import Design
 from bayescount.prep.schema import CountSchema
 from bayescount.prep.seasonality import Seasonality
 
-__all__ = ["FAMILIES", "PARAMETERIZATIONS", "ModelSpec"]
+__all__ = ["FAMILIES", "LATENT_KINDS", "LATENT_KEY", "PARAMETERIZATIONS", "ModelSpec"]
 
 #: Observation families.
 FAMILIES = (
@@ -24,6 +27,10 @@ FAMILIES = (
 )
 #: Per-level parameterisations of group effects.
 PARAMETERIZATIONS = ("auto", "centered", "non_centered")
+#: Time-varying latent levels (``None``: none).
+LATENT_KINDS = ("ar1", "ar1_laplace")
+#: Key of the latent level in ``ModelSpec.parameterization``.
+LATENT_KEY = "latent"
 
 Family = Literal[
     "poisson", "negative_binomial", "zero_inflated_poisson", "zero_inflated_negative_binomial"
@@ -64,6 +71,17 @@ class ModelSpec:
         group's own data pin its effect as tightly as the population prior does).
     priors : Priors
         Prior value objects.
+    latent : {None, "ar1", "ar1_laplace"}
+        A time-varying level: ``"ar1"`` adds a stationary AR(1) process on the log rate,
+        one path per label of ``latent_by``, on the regular time grid of the time
+        column (needs ``time``); ``"ar1_laplace"`` the same with Laplace innovations
+        (bursty series: mostly calm steps, occasional large jumps). Bursts and drifts
+        then become excursions of the latent path, autocorrelated over time, instead
+        of widening the dispersion of every window. Default ``None``.
+    latent_by : str, optional
+        The group level whose labels each get their own latent path. Default: the
+        finest nested level (one path per series); no groups: one path. Crossed
+        groups must name the level.
     """
 
     schema: CountSchema
@@ -74,6 +92,8 @@ class ModelSpec:
     parameterization: dict[str, str] = field(default_factory=dict)
     centered_threshold: float = 1.0
     priors: Priors = field(default_factory=Priors)
+    latent: Literal["ar1", "ar1_laplace"] | None = None
+    latent_by: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seasonality", tuple(self.seasonality))
@@ -92,11 +112,15 @@ class ModelSpec:
                 f"dispersion_by={self.dispersion_by!r} is not a group; groups are "
                 f"{list(self.schema.groups)}."
             )
+        self._check_latent()
         for level, choice in self.parameterization.items():
-            if level not in self.schema.groups:
+            if level not in self.schema.groups and not (
+                level == LATENT_KEY and self.latent is not None
+            ):
+                extra = f" (or {LATENT_KEY!r} with a latent level)"
                 raise SpecError(
                     f"parameterization names {level!r}, not a group; groups are "
-                    f"{list(self.schema.groups)}."
+                    f"{list(self.schema.groups)}{extra}."
                 )
             if choice not in PARAMETERIZATIONS:
                 raise SpecError(
@@ -111,6 +135,44 @@ class ModelSpec:
         names = [s.name for s in self.seasonality]
         if len(set(names)) != len(names):
             raise SpecError(f"Seasonality components repeat a name: {names}.")
+
+    def _check_latent(self) -> None:
+        if self.latent is None:
+            if self.latent_by is not None:
+                raise SpecError("latent_by needs a latent level: set latent='ar1'.")
+            return
+        if self.latent not in LATENT_KINDS:
+            raise SpecError(f"Unknown latent {self.latent!r}; choose from {list(LATENT_KINDS)}.")
+        if self.schema.time is None:
+            raise SpecError("A latent level needs a time column: set the schema's `time`.")
+        groups = list(self.schema.groups)
+        if self.latent_by is not None and self.latent_by not in groups:
+            raise SpecError(f"latent_by={self.latent_by!r} is not a group; groups are {groups}.")
+        if self.latent != "ar1" and self.parameterization.get(LATENT_KEY) == "non_centered":
+            raise SpecError(
+                f"latent={self.latent!r} is centred only; drop parameterization['latent'] or "
+                "use latent='ar1'."
+            )
+        if self.latent_by is None and self.schema.nesting == "crossed" and len(groups) > 1:
+            raise SpecError(
+                f"Crossed groups {groups} have no finest level: name the level whose labels "
+                "get their own latent path with latent_by."
+            )
+
+    @property
+    def latent_level(self) -> str | None:
+        """The group level with one latent path per label (``None``: one path or none)."""
+        if self.latent is None:
+            return None
+        if self.latent_by is not None:
+            return self.latent_by
+        return self.schema.groups[-1] if self.schema.groups else None
+
+    def fit_design(self, frame: pd.DataFrame) -> Design:
+        """Fit the :class:`~bayescount.prep.design.Design` this spec needs on ``frame``."""
+        return Design.fit(
+            frame, self.schema, self.seasonality, time_grid=self.latent is not None
+        )
 
     @property
     def is_negative_binomial(self) -> bool:
@@ -136,6 +198,8 @@ class ModelSpec:
             "parameterization": dict(sorted(self.parameterization.items())),
             "centered_threshold": self.centered_threshold,
             "priors": self.priors.to_dict(),
+            "latent": self.latent,
+            "latent_by": self.latent_by,
         }
 
     @classmethod
@@ -150,6 +214,8 @@ class ModelSpec:
             parameterization=d["parameterization"],
             centered_threshold=d["centered_threshold"],
             priors=Priors.from_dict(d["priors"]),
+            latent=d.get("latent"),
+            latent_by=d.get("latent_by"),
         )
 
     def to_json(self) -> str:
@@ -158,4 +224,9 @@ class ModelSpec:
 
     def hash(self) -> str:
         """SHA-256 of the canonical JSON."""
-        return hashlib.sha256(self.to_json().encode()).hexdigest()
+        return self.hash_of(self.to_dict())
+
+    @staticmethod
+    def hash_of(d: dict[str, Any]) -> str:
+        """SHA-256 of a spec dict as stored (files written by older versions included)."""
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()

@@ -16,6 +16,7 @@ import pandas as pd
 from bayescount.exceptions import DataError, NestingError, UnknownGroupError
 from bayescount.prep.schema import CountSchema
 from bayescount.prep.seasonality import Seasonality, fourier_features
+from bayescount.prep.timegrid import TimeGrid
 
 __all__ = ["CovariateEncoding", "Design", "GroupLevel", "PreparedData"]
 
@@ -85,7 +86,9 @@ class PreparedData:
 
     ``group_codes[level]`` indexes ``Design.levels[level].labels``; codes at or above
     the number of known labels point into ``new_labels[level]`` (labels not seen
-    when fitting; only in prediction).
+    when fitting; only in prediction). ``time_steps`` are the rows' steps on the
+    design's :class:`~bayescount.prep.timegrid.TimeGrid` (``None`` without one); in
+    prediction they may lie outside ``[0, length)``.
     """
 
     index: pd.Index
@@ -95,6 +98,7 @@ class PreparedData:
     fourier: np.ndarray
     group_codes: dict[str, np.ndarray]
     new_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    time_steps: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -117,15 +121,26 @@ class Design:
     seasonality: tuple[Seasonality, ...]
     pooled_log_rate: float
     reference_exposure: float
+    time_grid: TimeGrid | None = None
 
     # ------------------------------------------------------------------ fitting
     @classmethod
     def fit(
-        cls, frame: pd.DataFrame, schema: CountSchema, seasonality: tuple[Seasonality, ...] = ()
+        cls,
+        frame: pd.DataFrame,
+        schema: CountSchema,
+        seasonality: tuple[Seasonality, ...] = (),
+        *,
+        time_grid: bool = False,
     ) -> Design:
-        """Learn levels, scalings and rates from a validated training frame."""
-        if seasonality and schema.time is None:
-            raise DataError("Seasonality needs a time column: set the schema's `time`.")
+        """Learn levels, scalings and rates from a validated training frame.
+
+        ``time_grid=True`` also fits the regular grid of the time column (needed by a
+        latent time-varying level).
+        """
+        if (seasonality or time_grid) and schema.time is None:
+            what = "Seasonality" if seasonality else "A time grid"
+            raise DataError(f"{what} needs a time column: set the schema's `time`.")
         levels = _fit_levels(frame, schema)
         encodings = tuple(_fit_encoding(frame[c]) for c in schema.main_covariates)
         exposure = _exposure(frame, schema)
@@ -139,6 +154,7 @@ class Design:
             seasonality=tuple(seasonality),
             pooled_log_rate=float(pooled),
             reference_exposure=float(np.median(exposure)),
+            time_grid=TimeGrid.fit(frame[schema.time]) if time_grid else None,
         )
 
     # ---------------------------------------------------------------- transform
@@ -190,6 +206,7 @@ class Design:
             ),
             group_codes=codes,
             new_labels=new,
+            time_steps=self.time_grid.steps(time) if self.time_grid is not None else None,
         )
 
     def _covariate_matrix(self, frame: pd.DataFrame) -> np.ndarray:
@@ -275,6 +292,7 @@ class Design:
             ],
             "pooled_log_rate": self.pooled_log_rate,
             "reference_exposure": self.reference_exposure,
+            "time_grid": self.time_grid.to_dict() if self.time_grid is not None else None,
         }
 
     @classmethod
@@ -297,6 +315,7 @@ class Design:
             seasonality=tuple(Seasonality(**s) for s in d["seasonality"]),
             pooled_log_rate=d["pooled_log_rate"],
             reference_exposure=d["reference_exposure"],
+            time_grid=TimeGrid.from_dict(d["time_grid"]) if d.get("time_grid") else None,
         )
 
 

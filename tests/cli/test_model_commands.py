@@ -121,6 +121,16 @@ def test_model_from_args_maps_every_option():
     }
 
 
+def test_model_from_args_maps_the_latent_level():
+    args = parse("--counts", "y", "--exposure", "n", "--time", "t", "--group", "service",
+                 "node", "--latent", "ar1_laplace", "--latent-by", "service",
+                 "--parameterization", "latent=centered")
+    spec = model_from_args(args).spec
+    assert (spec.latent, spec.latent_level) == ("ar1_laplace", "service")
+    assert spec.parameterization == {"latent": "centered"}
+    assert model_from_args(parse("--counts", "y", "--exposure", "n")).spec.latent is None
+
+
 def test_model_from_args_defaults_crossed_and_no_exposure():
     plain = model_from_args(parse("--counts", "y", "--exposure", "n"))
     assert plain.spec.schema.groups == ()
@@ -174,6 +184,7 @@ BASE = ["--counts", "errors", "--exposure", "requests", "--group", "region"]
          ["time column"]),
         ("dispersion for poisson", ["{data}", *BASE, "--dispersion-by", "region"],
          ["negative binomial"]),
+        ("latent without time", ["{data}", *BASE, "--latent", "ar1"], ["time column"]),
         ("target accept out of range", ["{data}", *BASE, "--target-accept", "1.5"],
          ["target_accept"]),
     ],

@@ -1,4 +1,7 @@
-"""Anomaly flags: analytic mid-p tails, mixture intervals, the k-consecutive rule."""
+"""Anomaly flags: mid-p tails, mixture intervals, the k-consecutive rule.
+
+The analytic tails and quantiles themselves: ``tests/inference/test_predictive_cdf.py``.
+"""
 
 import numpy as np
 import pandas as pd
@@ -8,8 +11,7 @@ from scipy import stats
 
 from bayescount.exceptions import SpecError
 from bayescount.forecast.anomalies import anomaly_table, detect_anomalies, run_lengths
-from bayescount.forecast.predictive import mixture_quantile, mixture_sf_pmf
-from bayescount.inference.predict import PredictiveParameters, sample_counts
+from bayescount.inference.predict import PredictiveParameters
 
 DIMS = ("chain", "draw", "obs")
 
@@ -19,34 +21,6 @@ def params(mu, alpha=None, psi=None, n_draws=100):
     da = lambda v: xr.DataArray(np.broadcast_to(np.asarray(v, float), shape).copy(), dims=DIMS)  # noqa: E731
     return PredictiveParameters(da(mu), None if alpha is None else da(alpha),
                                 None if psi is None else da(psi), np.ones(len(mu)))
-
-
-def test_mid_p_matches_scipy_for_a_point_posterior():
-    p = params([10.0, 10.0, 0.5])
-    sf, pmf = mixture_sf_pmf(p, np.array([10, 20, 0]))
-    assert sf == pytest.approx(stats.poisson.sf([10, 20, 0], [10, 10, 0.5]))
-    assert pmf == pytest.approx(stats.poisson.pmf([10, 20, 0], [10, 10, 0.5]))
-    assert mixture_quantile(p, 0.995) == pytest.approx(stats.poisson.ppf(0.995, [10, 10, 0.5]))
-
-
-@pytest.mark.parametrize(("alpha", "psi"), [(3.0, None), (None, 0.6), (2.0, 0.7)])
-def test_mixture_tails_match_predictive_draws(alpha, psi):
-    rng = np.random.default_rng(5)
-    mu = rng.gamma(20, 0.5, size=(2, 2000, 1))  # posterior spread of the mean
-    shape = mu.shape
-    p = PredictiveParameters(
-        xr.DataArray(mu, dims=DIMS),
-        None if alpha is None else xr.DataArray(np.full(shape, alpha), dims=DIMS),
-        None if psi is None else xr.DataArray(np.full(shape, psi), dims=DIMS),
-        np.ones(1),
-    )
-    y = sample_counts(p, rng).values.ravel()
-    for value in (0, 5, 12, 25):
-        sf, pmf = mixture_sf_pmf(p, np.array([value]))
-        assert sf[0] == pytest.approx(np.mean(y > value), abs=0.012)
-        assert pmf[0] == pytest.approx(np.mean(y == value), abs=0.012)
-    q = mixture_quantile(p, 0.9)[0]
-    assert np.mean(y <= q) >= 0.9 - 0.01 and np.mean(y <= q - 1) < 0.9 + 0.01
 
 
 def test_run_lengths_per_series_and_direction():

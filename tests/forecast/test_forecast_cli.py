@@ -13,23 +13,11 @@ import pytest
 from forecast_fakes import truth_fit
 
 from bayescount import ConvergenceThresholds, CountModel
-from bayescount.cli import forecast_commands
 from bayescount.testing import simulate_telemetry
 
 cli_main = importlib.import_module("bayescount.cli.main")  # the package re-exports main()
 SLO_KEYS = {"p_exhaust", "p_exhaust_mc_se", "time_to_exhaustion", "burn_rate",
             "budget_remaining", "decision", "rules"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def registered():
-    """Register the forecast commands with ``main`` unless the lead already has."""
-    added = forecast_commands not in cli_main.COMMAND_MODULES
-    if added:
-        cli_main.COMMAND_MODULES.append(forecast_commands)
-    yield
-    if added:
-        cli_main.COMMAND_MODULES.remove(forecast_commands)
 
 
 def run(args):

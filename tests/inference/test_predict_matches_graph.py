@@ -158,3 +158,29 @@ def test_unseen_error_refuses_new_labels(prior_fit, telemetry):
     with pytest.raises(UnknownGroupError, match="r0-s0-new"):
         predictive_parameters(draws, cm.spec, design, data, unseen="error",
                               rng=np.random.default_rng(0))
+
+
+LATENT_CASES = [
+    pytest.param({"latent": "ar1"}, id="ar1-centred-per-node"),
+    pytest.param({"latent": "ar1", "parameterization": {"latent": "non_centered"}},
+                 id="ar1-non-centred"),
+    pytest.param({"latent": "ar1_laplace", "latent_by": "service"}, id="laplace-per-service"),
+]
+
+
+@pytest.mark.parametrize("options", LATENT_CASES)
+def test_numpy_mu_equals_the_graph_with_a_latent_level(telemetry, options):
+    """Centred latent states carry intercept, path effects and seasonality; numpy adds
+    the recorded deviations to the usual predictor: the two must agree."""
+    cm = count_model("poisson", **options)
+    design, prepared = cm.prepare(telemetry)
+    model = build_model(cm.spec, design, prepared)
+    with model:
+        pm.Deterministic("mu_graph", graph_mu(model), dims="obs")
+        prior = pm.sample_prior_predictive(draws=6, random_seed=7, compile_kwargs=FAST)
+    draws = prior["prior"].to_dataset()
+    params = predictive_parameters(draws, cm.spec, design, prepared,
+                                   rng=np.random.default_rng(0))
+    # The latent level moves mu: without it numpy would not match.
+    assert np.ptp(draws["latent"].values) > 0.1
+    np.testing.assert_allclose(params.mu.values, draws["mu_graph"].values, rtol=1e-10)

@@ -1,20 +1,27 @@
-"""Predictive CDFs and integer quantiles of count mixtures against scipy and brute force."""
+"""Predictive CDFs, tails and integer quantiles of count mixtures against scipy and brute force."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from bayescount.checks.predictive_cdf import (
+from bayescount.inference import predictive_cdf
+from bayescount.inference.predict import PredictiveParameters, sample_counts
+from bayescount.inference.predictive_cdf import (
     count_cdf,
     family_moments,
     mixture_cdf,
+    mixture_mean,
     mixture_moments,
+    mixture_quantile,
     mixture_quantiles,
+    mixture_sf_pmf,
     pit_bounds,
+    thin,
 )
 
 TAUS = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975]
@@ -124,3 +131,69 @@ def test_quantile_is_the_smallest_k_with_cdf_at_least_tau(log_mu, log_alpha, tau
         assert np.all(mixture_cdf(q[j] - 1, mu, alpha) < tau)
     order = np.argsort(taus)
     assert np.all(np.diff(q[order], axis=0) >= 0)
+
+
+# ------------------------------------------------------- on PredictiveParameters
+DIMS = ("chain", "draw", "obs")
+
+
+def _predictive(mu, alpha=None, psi=None):
+    """``PredictiveParameters`` of draws-first ``(S, n)`` arrays, two chains."""
+    def da(a):
+        a = np.asarray(a, dtype=float)
+        return None if a.ndim == 0 else xr.DataArray(a.reshape(2, -1, a.shape[-1]), dims=DIMS)
+
+    return PredictiveParameters(da(mu), None if alpha is None else da(alpha),
+                                None if psi is None else da(psi), np.ones(np.shape(mu)[-1]))
+
+
+def test_mid_p_matches_scipy_for_a_point_posterior():
+    p = _predictive(np.broadcast_to([10.0, 10.0, 0.5], (100, 3)))
+    sf, pmf = mixture_sf_pmf(p, np.array([10, 20, 0]))
+    assert sf == pytest.approx(stats.poisson.sf([10, 20, 0], [10, 10, 0.5]))
+    assert pmf == pytest.approx(stats.poisson.pmf([10, 20, 0], [10, 10, 0.5]))
+    assert mixture_quantile(p, 0.995) == pytest.approx(stats.poisson.ppf(0.995, [10, 10, 0.5]))
+
+
+@pytest.mark.parametrize(("alpha", "psi"), [(3.0, None), (None, 0.6), (2.0, 0.7)])
+def test_mixture_tails_match_predictive_draws(alpha, psi):
+    rng = np.random.default_rng(5)
+    mu = rng.gamma(20, 0.5, size=(4000, 1))  # posterior spread of the mean
+    p = _predictive(mu, None if alpha is None else np.full_like(mu, alpha),
+                    None if psi is None else np.full_like(mu, psi))
+    y = sample_counts(p, rng).values.ravel()
+    for value in (0, 5, 12, 25):
+        sf, pmf = mixture_sf_pmf(p, np.array([value]))
+        assert sf[0] == pytest.approx(np.mean(y > value), abs=0.012)
+        assert pmf[0] == pytest.approx(np.mean(y == value), abs=0.012)
+    q = mixture_quantile(p, 0.9)[0]
+    assert np.mean(y <= q) >= 0.9 - 0.01 and np.mean(y <= q - 1) < 0.9 + 0.01
+
+
+def test_parameter_functions_agree_with_the_array_functions(monkeypatch):
+    mu, alpha, psi = _params(50, seed=7)
+    spread = np.exp(np.random.default_rng(8).normal(0, 0.3, (40, 1)))
+    mu, alpha, psi = mu * spread, np.broadcast_to(alpha, (40, 50)), np.broadcast_to(psi, (40, 50))
+    p = _predictive(mu, alpha, psi)
+    monkeypatch.setattr(predictive_cdf, "_CHUNK_CELLS", 40 * 7)  # chunks of 7 rows / draws
+    for tau in (0.005, 0.5, 0.995):
+        q = mixture_quantile(p, tau)
+        assert q.dtype == float
+        np.testing.assert_array_equal(q, mixture_quantiles([tau], mu, alpha, psi)[0])
+    y = np.random.default_rng(9).poisson(mu.mean(axis=0))
+    sf, pmf = mixture_sf_pmf(p, y)
+    np.testing.assert_allclose(1 - sf, mixture_cdf(y, mu, alpha, psi), atol=1e-12)
+    np.testing.assert_allclose(pmf, mixture_cdf(y, mu, alpha, psi)
+                               - mixture_cdf(y - 1, mu, alpha, psi), atol=1e-12)
+    np.testing.assert_allclose(mixture_mean(p), mixture_moments(mu, alpha, psi)[0], rtol=1e-14)
+    with pytest.raises(ValueError, match=r"\(0, 1\)"):
+        mixture_quantile(p, 1.0)
+
+
+def test_thin_keeps_evenly_spaced_draws_and_the_exposure():
+    mu, alpha, _ = _params(3)
+    p = _predictive(np.broadcast_to(mu, (10, 3)), np.broadcast_to(alpha, (10, 3)))
+    assert thin(p, None) is p and thin(p, 10) is p
+    cut = thin(p, 4)
+    assert cut.mu.sizes["draw"] == 2 and cut.alpha.sizes["draw"] == 2 and cut.psi is None
+    assert cut.exposure is p.exposure

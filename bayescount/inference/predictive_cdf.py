@@ -1,4 +1,4 @@
-"""Predictive CDFs and quantiles of count mixtures, without sampling.
+"""Predictive CDFs, tails and quantiles of count mixtures, without sampling.
 
 The posterior predictive distribution of one row is the equal-weight mixture, over
 posterior draws ``s``, of the family's count distribution with that draw's
@@ -8,8 +8,20 @@ parameters::
 
 where ``G_s`` is the Poisson(``mu_s``) CDF or the NB2 CDF with shape ``alpha_s``
 (``n = alpha``, ``p = alpha / (alpha + mu)``) and ``psi_s`` the probability of the
-count part (1 without zero inflation). Every function takes the draws on ``axis``
-(default 0) and any shape of rows, and returns arrays over the rows.
+count part (1 without zero inflation).
+
+Two ways in, one set of per-draw kernels:
+
+* **arrays** (:func:`count_cdf`, :func:`family_moments`, :func:`mixture_moments`,
+  :func:`mixture_cdf`, :func:`mixture_quantiles`, :func:`pit_bounds`) take the draws on
+  ``axis`` (default 0) and any shape of rows, and return arrays over the rows; the
+  caller bounds memory by passing rows in chunks (coverage, residuals);
+* :class:`~bayescount.inference.PredictiveParameters` (:func:`mixture_sf_pmf`,
+  :func:`mixture_mean`, :func:`mixture_quantile`, :func:`thin`) handle dims
+  ``(chain, draw, obs)`` and bound memory themselves: tails are averaged in chunks of
+  draws, quantiles searched in chunks of rows (anomaly flags, capacity). The upper tail
+  ``P(Y > y)`` is computed from the survival functions directly, so small tail
+  probabilities keep their relative precision.
 
 Quantiles ``q_tau = min{k >= 0 : F(k) >= tau}`` (the convention of
 ``scipy.stats.rv_discrete.ppf``) are searched on the integer support. Cantelli's
@@ -23,28 +35,43 @@ starts at 0. Wider rows use vectorised bisection on the bracket with the CDF fro
 ``scipy.special`` (``gammaincc`` / ``betainc``, the functions behind
 ``scipy.stats.poisson.cdf`` and ``nbinom.cdf``).
 
-Functions implemented in this module only depend on NumPy and SciPy.
+Only NumPy and SciPy are needed at run time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
 
+if TYPE_CHECKING:
+    from bayescount.inference.predict import PredictiveParameters
+
 __all__ = [
+    "MAX_WALK",
     "count_cdf",
+    "draws_first",
     "family_moments",
+    "flat",
     "mixture_cdf",
+    "mixture_mean",
     "mixture_moments",
+    "mixture_quantile",
     "mixture_quantiles",
+    "mixture_sf_pmf",
     "pit_bounds",
+    "thin",
 ]
 
 #: Widest bracket (in integers) walked with the pmf recurrence before bisecting.
 MAX_WALK = 1024
 _COMPACT_EVERY = 32
+#: Elements (draws x rows) of the temporaries that the ``PredictiveParameters``
+#: functions hold at once.
+_CHUNK_CELLS = 2_000_000
 
 
 # ----------------------------------------------------------------- one distribution
@@ -72,6 +99,13 @@ def _count_part_cdf(k: np.ndarray, mu: np.ndarray, alpha: np.ndarray | None) -> 
     else:
         f = special.betainc(alpha, kk + 1.0, alpha / (alpha + mu))
     return np.where(k < 0, 0.0, f)
+
+
+def _count_part_sf(y: np.ndarray, mu: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """``P(Y > y)`` of the count part at integer ``y >= 0``, without ``1 - CDF``."""
+    if alpha is None:
+        return special.gammainc(y + 1.0, mu)
+    return special.betainc(y + 1.0, alpha, mu / (alpha + mu))
 
 
 def _count_part_pmf(k: np.ndarray, mu: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
@@ -110,22 +144,72 @@ def count_cdf(
     return f
 
 
+# ------------------------------------------------------------------ draws and rows
+def draws_first(a: np.ndarray | None, shape: tuple[int, ...], axis: int) -> np.ndarray | None:
+    """Broadcast ``a`` to ``shape`` and return it as ``(draws, rows)`` (draws on ``axis``).
+
+    ``None`` stays ``None`` (a family without that parameter).
+    """
+    if a is None:
+        return None
+    a = np.broadcast_to(np.asarray(a, dtype=float), shape)
+    return np.moveaxis(a, axis, 0).reshape(shape[axis], -1)
+
+
+def flat(values: np.ndarray | None) -> np.ndarray | None:
+    """Reshape ``(chain, draw, obs)`` to ``(sample, obs)``."""
+    if values is None:
+        return None
+    values = np.asarray(values)
+    return values.reshape(-1, values.shape[-1])
+
+
+def thin(params: PredictiveParameters, max_draws: int | None) -> PredictiveParameters:
+    """Keep at most about ``max_draws`` posterior draws, evenly spaced within each chain."""
+    if max_draws is None:
+        return params
+    chains, draws = params.mu.shape[:2]
+    stride = int(np.ceil(chains * draws / max_draws))
+    if stride <= 1:
+        return params
+    pick = slice(None, None, stride)
+
+    def cut(da):
+        return None if da is None else da.isel(draw=pick)
+
+    return dataclasses.replace(
+        params, mu=cut(params.mu), alpha=cut(params.alpha), psi=cut(params.psi)
+    )
+
+
+def _chunks(n: int, size: int) -> Iterator[slice]:
+    size = max(1, size)
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
+
+
 # ------------------------------------------------------------------------ mixtures
 class _Mixture:
-    """Draws-first ``(S, n)`` parameter arrays of a batch of rows."""
+    """Draws-first ``(S, n)`` parameter arrays of a batch of rows of shape ``row_shape``."""
 
-    def __init__(self, mu, alpha, psi, axis: int) -> None:
+    def __init__(self, mu, alpha, psi, row_shape: tuple[int, ...]) -> None:
+        self.mu, self.alpha, self.psi = mu, alpha, psi
+        self.row_shape = row_shape
+
+    @classmethod
+    def of_arrays(cls, mu, alpha, psi, axis: int) -> _Mixture:
+        """Parameters with the draws on ``axis`` and rows of any shape."""
         mu = np.asarray(mu, dtype=float)
-        self.row_shape = tuple(np.delete(mu.shape, axis))
-        n_draws = mu.shape[axis]
+        row_shape = tuple(np.delete(mu.shape, axis))
+        return cls(*(draws_first(a, mu.shape, axis) for a in (mu, alpha, psi)), row_shape)
 
-        def flat(a):
-            if a is None:
-                return None
-            a = np.broadcast_to(np.asarray(a, dtype=float), mu.shape)
-            return np.moveaxis(a, axis, 0).reshape(n_draws, -1)
-
-        self.mu, self.alpha, self.psi = flat(mu), flat(alpha), flat(psi)
+    @classmethod
+    def of_parameters(cls, params: PredictiveParameters) -> _Mixture:
+        """Parameters of :class:`~bayescount.inference.PredictiveParameters`."""
+        mu = flat(params.mu.values)
+        alpha = None if params.alpha is None else flat(params.alpha.values)
+        psi = None if params.psi is None else flat(params.psi.values)
+        return cls(mu, alpha, psi, (mu.shape[1],))
 
     @property
     def n(self) -> int:
@@ -135,9 +219,37 @@ class _Mixture:
         """Parameters of a subset of rows (``None`` stays ``None``)."""
         return tuple(None if a is None else a[:, rows] for a in (self.mu, self.alpha, self.psi))
 
+    def rows(self, rows: slice) -> _Mixture:
+        """Return the mixture of a slice of rows (views, no copies)."""
+        return _Mixture(*self.cols(rows), (rows.stop - rows.start,))
+
     def cdf(self, k: np.ndarray, rows=slice(None)) -> np.ndarray:
         mu, alpha, psi = self.cols(rows)
         return count_cdf(k[None, :], mu, alpha, psi).mean(axis=0)
+
+    def sf_pmf(self, y: np.ndarray, with_pmf: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``P(Y > y)`` and (with ``with_pmf``) ``P(Y = y)`` per row, in chunks of draws."""
+        y = np.asarray(y, dtype=float)
+        n_draws = self.mu.shape[0]
+        sf = np.zeros(self.n)
+        pmf = np.zeros(self.n)
+        for sl in _chunks(n_draws, _CHUNK_CELLS // max(self.n, 1)):
+            mu = self.mu[sl]
+            alpha = None if self.alpha is None else self.alpha[sl]
+            psi = None if self.psi is None else self.psi[sl]
+            s = _count_part_sf(y, mu, alpha)
+            if psi is not None:
+                s = psi * s
+            sf += s.sum(axis=0)
+            if with_pmf:
+                p = _count_part_pmf(y, mu, alpha)
+                if psi is not None:
+                    p = psi * p + (1.0 - psi) * (y == 0)
+                pmf += p.sum(axis=0)
+        return sf / n_draws, pmf / n_draws
+
+    def mean(self) -> np.ndarray:
+        return (self.mu if self.psi is None else self.psi * self.mu).mean(axis=0)
 
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         mean_s, var_s = family_moments(self.mu, self.alpha, self.psi)
@@ -159,7 +271,7 @@ def mixture_moments(
     The variance is the law of total variance: mean of the per-draw variances plus the
     variance of the per-draw means.
     """
-    mix = _Mixture(mu, alpha, psi, axis)
+    mix = _Mixture.of_arrays(mu, alpha, psi, axis)
     mean, var = mix.moments()
     return mix.unflat(mean), mix.unflat(var)
 
@@ -183,7 +295,7 @@ def mixture_cdf(
     axis : int
         Axis of the posterior draws.
     """
-    mix = _Mixture(mu, alpha, psi, axis)
+    mix = _Mixture.of_arrays(mu, alpha, psi, axis)
     k = np.broadcast_to(np.asarray(k), mix.row_shape).reshape(-1)
     return mix.unflat(mix.cdf(k))
 
@@ -240,9 +352,7 @@ def _walk(mix, taus, rows, start, y, max_walk, q, f_below, f_at) -> np.ndarray:
         zero_mass = np.where(at_zero, (1.0 - psi).mean(axis=0), 0.0)
     q_over = None if alpha is None else mu / (alpha + mu)
     y_r = y[rows] if y is not None else None
-    target = (
-        np.where((y_r >= k) & (y_r - k <= max_walk), y_r, -1) if y is not None else None
-    )
+    target = np.where((y_r >= k) & (y_r - k <= max_walk), y_r, -1) if y is not None else None
     if y is not None:
         hit = y_r == k  # y - 1 == start - 1
         f_below[rows[hit]] = base[hit]
@@ -324,7 +434,7 @@ def mixture_quantiles(
     Returns an int64 array of shape ``(len(taus), *rows)``. See the module docstring
     for the search; ``max_walk`` trades the recurrence walk for bisection.
     """
-    mix = _Mixture(mu, alpha, psi, axis)
+    mix = _Mixture.of_arrays(mu, alpha, psi, axis)
     q, _, _ = _search(mix, taus, None, max_walk)
     return mix.unflat(q)
 
@@ -351,7 +461,7 @@ def pit_bounds(
     quantiles : ndarray of int64
         ``(len(taus), *rows)``; empty along the first axis when ``taus`` is empty.
     """
-    mix = _Mixture(mu, alpha, psi, axis)
+    mix = _Mixture.of_arrays(mu, alpha, psi, axis)
     y = np.broadcast_to(np.asarray(y, dtype=np.int64), mix.row_shape).reshape(-1)
     if len(taus) == 0:
         return (
@@ -361,3 +471,33 @@ def pit_bounds(
         )
     q, f_below, f_at = _search(mix, taus, y, max_walk)
     return mix.unflat(f_below), mix.unflat(f_at), mix.unflat(q)
+
+
+# ------------------------------------------------------- on PredictiveParameters
+def mixture_sf_pmf(params: PredictiveParameters, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Predictive ``P(Y > y)`` and ``P(Y = y)`` per row, averaged over draws.
+
+    ``y`` holds one count (``>= 0``) per ``obs``; draws are averaged in chunks.
+    """
+    return _Mixture.of_parameters(params).sf_pmf(y, with_pmf=True)
+
+
+def mixture_mean(params: PredictiveParameters) -> np.ndarray:
+    """Predictive mean per row: the average over draws of ``psi * mu``."""
+    return _Mixture.of_parameters(params).mean()
+
+
+def mixture_quantile(params: PredictiveParameters, q: float) -> np.ndarray:
+    """Smallest integer ``y`` per row with predictive ``P(Y <= y) >= q`` (as floats).
+
+    The search of :func:`mixture_quantiles`, on chunks of rows so that memory stays
+    bounded whatever the number of rows.
+    """
+    if not 0 < q < 1:
+        raise ValueError(f"q must lie in (0, 1), got {q}.")
+    mix = _Mixture.of_parameters(params)
+    out = np.empty(mix.n)
+    for rows in _chunks(mix.n, _CHUNK_CELLS // max(mix.mu.shape[0], 1)):
+        found, _, _ = _search(mix.rows(rows), [q], None, MAX_WALK)
+        out[rows] = found[0]
+    return out

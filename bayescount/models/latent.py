@@ -1,0 +1,149 @@
+"""The AR(1) latent level: a time-varying log rate per path on a regular time grid.
+
+Around a mean path ``m`` (per path and step), the deviations ``d = z - m`` follow
+``d[0] ~ D(0, sd)`` and ``d[t] = rho d[t-1] + e[t]`` with ``e[t] ~ D(0, sd sqrt(1 - rho^2))``,
+``D`` normal (``"ar1"``; ``sd`` is then the stationary standard deviation) or Laplace
+with the same standard deviation (``"ar1_laplace"``: peaked, exponential tails, for
+bursty series). The log density is vectorised (no scan); a numpy generator draws
+prior predictive paths.
+
+Student-t innovations were tried and left out: ``exp`` of a t-distributed log rate
+has no finite mean, so sums of predictive draws (burn, capacity) and the predictive
+mean are unstable (NAB KO: MAE 1.05 x seasonal naive against 0.57 with Laplace).
+
+Two parameterisations:
+
+* ``"centered"`` samples the states ``z`` (the path's log rate, ``m`` = intercept +
+  the group effects constant along the path + seasonality on the grid). When the
+  counts pin each state, the intercept, group effects and seasonality are then
+  regressions on well-determined states instead of a ridge through every state.
+* ``"non_centered"`` (normal innovations only) samples unit-variance deviations and
+  scales them by ``sd``: no funnel between ``sd`` and the paths when the counts say
+  little about each step.
+
+Either way the model records the deviations as the deterministic ``latent``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayescount.models.spec import ModelSpec
+from bayescount.prep.design import Design
+
+__all__ = [
+    "LATENT_TIME_DIM",
+    "latent_deviations",
+    "latent_states",
+    "path_levels",
+    "unit_innovations",
+]
+
+#: Dimension of the latent level's time steps (integers: steps of the time grid).
+LATENT_TIME_DIM = "latent_time"
+
+
+def _ar1_logp(value, rho, innovation_sd, init_sd, mean, laplace=False):
+    """Log density of AR(1) paths around ``mean`` (last axis: time)."""
+    dev = value - mean
+    jumps = dev[..., 1:] - rho[..., None] * dev[..., :-1]
+    if laplace:  # b = sd / sqrt(2): the same standard deviation as the normal
+        first = pm.Laplace.dist(mu=0.0, b=init_sd / np.sqrt(2.0))
+        rest = pm.Laplace.dist(mu=0.0, b=innovation_sd[..., None] / np.sqrt(2.0))
+    else:
+        first = pm.Normal.dist(mu=0.0, sigma=init_sd)
+        rest = pm.Normal.dist(mu=0.0, sigma=innovation_sd[..., None])
+    return pm.logp(first, dev[..., 0]) + pm.logp(rest, jumps).sum(axis=-1)
+
+
+def _ar1_laplace_logp(value, rho, innovation_sd, init_sd, mean):
+    return _ar1_logp(value, rho, innovation_sd, init_sd, mean, laplace=True)
+
+
+def unit_innovations(kind: str, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Innovations of unit standard deviation for latent ``kind``."""
+    if kind == "ar1_laplace":
+        return rng.laplace(0.0, 1.0 / np.sqrt(2.0), shape)
+    return rng.standard_normal(shape)
+
+
+def _ar1_random(rho, innovation_sd, init_sd, mean, kind="ar1", rng=None, size=None):
+    """Draw AR(1) paths around ``mean`` with numpy (prior predictive, SBC)."""
+    params = (rho, innovation_sd, init_sd)
+    batch = tuple(size) if size is not None else np.broadcast_shapes(
+        *(np.shape(a) for a in params), np.shape(mean)[:-1]
+    )
+    rho, innovation_sd, init_sd = (np.broadcast_to(a, batch) for a in params)
+    dev = np.empty((*batch, np.shape(mean)[-1]))
+    dev[..., 0] = init_sd * unit_innovations(kind, rng, batch)
+    for t in range(1, dev.shape[-1]):
+        dev[..., t] = rho * dev[..., t - 1] + innovation_sd * unit_innovations(kind, rng, batch)
+    return dev + mean
+
+
+def _ar1_laplace_random(rho, innovation_sd, init_sd, mean, rng=None, size=None):
+    return _ar1_random(rho, innovation_sd, init_sd, mean, "ar1_laplace", rng=rng, size=size)
+
+
+def path_levels(spec: ModelSpec, design: Design) -> dict[str, np.ndarray]:
+    """Group levels constant along each latent path: ``{level: code per path}``.
+
+    The latent level itself and, when nested, its ancestors.
+    """
+    level = spec.latent_level
+    if level is None:
+        return {}
+    names = [lv.name for lv in design.levels]
+    depth = names.index(level)
+    n_paths = len(design.levels[depth].labels)
+    out = {level: np.arange(n_paths)}
+    if spec.schema.nesting == "crossed":
+        return out
+    codes = out[level]
+    for d in range(depth, 0, -1):
+        codes = np.asarray(design.levels[d].parent_index, dtype=np.int64)[codes]
+        out[names[d - 1]] = codes
+    return out
+
+
+def _dims(spec: ModelSpec) -> tuple[str, ...]:
+    level = spec.latent_level
+    return (level, LATENT_TIME_DIM) if level else (LATENT_TIME_DIM,)
+
+
+def _scales(spec: ModelSpec):
+    return spec.priors.latent_sd.create("latent_sd"), spec.priors.latent_rho.create("latent_rho")
+
+
+def latent_states(spec: ModelSpec, design: Design, mean):
+    """Centred: sample the paths' log-rate states around ``mean`` (dims of the paths).
+
+    Records the deviations ``states - mean`` as ``latent``; returns the states.
+    """
+    sd, rho = _scales(spec)
+    shrink = pt.sqrt(1.0 - pt.square(rho))
+    laplace = spec.latent == "ar1_laplace"
+    states = pm.CustomDist(
+        "latent_state", rho, sd * shrink, sd, mean,
+        logp=_ar1_laplace_logp if laplace else _ar1_logp,
+        random=_ar1_laplace_random if laplace else _ar1_random,
+        signature="(),(),(),(t)->(t)", dims=_dims(spec),
+    )
+    pm.Deterministic("latent", states - mean, dims=_dims(spec))
+    return states
+
+
+def latent_deviations(spec: ModelSpec, design: Design):
+    """Non-centred (normal innovations): unit-variance paths scaled by ``latent_sd``."""
+    if spec.latent != "ar1":
+        raise ValueError("Only normal innovations have a non-centred form.")
+    level = spec.latent_level
+    batch = (len(design.level(level).labels),) if level else ()
+    sd, rho = _scales(spec)
+    shrink = pt.sqrt(1.0 - pt.square(rho))
+    init = pm.Normal.dist(0.0, 1.0, shape=(*batch, 1))
+    unit = pm.AR("latent_unit", rho=rho[None], sigma=shrink, init_dist=init,
+                 steps=design.time_grid.length - 1, dims=_dims(spec))
+    return pm.Deterministic("latent", sd * unit, dims=_dims(spec))
