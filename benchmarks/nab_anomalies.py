@@ -5,8 +5,9 @@ counts aggregated to ``--freq``, default 30-minute counts):
 
 * training data: the 14 days before ``window start - 1 day`` (bins inside any
   labelled window of the file are dropped);
-* model: negative binomial, no exposure (window length 1), daily + weekly Fourier
-  seasonality, fitted with NUTS;
+* models (``--models``): negative binomial (``nb``), or Poisson with a latent AR(1)
+  level with Laplace innovations (``latent``), no exposure (window length 1), daily +
+  weekly Fourier seasonality, fitted with NUTS;
 * evaluation span: ``[window start - 1 day, window end + 1 day)``; flags from
   :func:`bayescount.forecast.detect_anomalies` with k = 1 or 2 windows in a row, either
   at the default 99 % central interval (both directions), or at the level matching the
@@ -84,7 +85,15 @@ def score(alerts, windows, point, ws, we, freq) -> dict:
     }
 
 
-def evaluate(name: str, draws: int, seed: int, freq: str) -> list[dict]:
+#: Model options and the label of their rows.
+MODELS = {
+    "nb": ("NB", {"family": "negative_binomial"}),
+    "latent": ("AR1-Laplace", {"family": "poisson", "latent": "ar1_laplace"}),
+}
+
+
+def evaluate(name: str, draws: int, seed: int, freq: str,
+             models: tuple[str, ...] = ("nb",)) -> list[dict]:
     counts = aggregate(name, freq)
     labels = json.loads((DATA / "anomaly_windows.json").read_text())[
         f"realTweets/Twitter_volume_{name}.csv"]
@@ -103,38 +112,45 @@ def evaluate(name: str, draws: int, seed: int, freq: str) -> list[dict]:
             print(f"{name} {ws}: only {len(train)} training windows; skipped")
             continue
         test = counts[(t >= span_start) & (t < span_end)].reset_index(drop=True)
-        model = CountModel("value", None, time="timestamp", family="negative_binomial",
-                           seasonality="daily:3,weekly:2")
-        tic = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            model.fit(train, draws=draws, tune=draws, chains=2, random_seed=seed,
-                      progressbar=False, thresholds=ConvergenceThresholds(min_ess=200))
-        fit_s = time.perf_counter() - tic
-        methods = {}
+        methods, fit_s, converged, coverage, label_of = {}, {}, {}, {}, {}
         normal = ~in_any(test["timestamp"], windows, freq)
-        for level, name_l, high_only in ((0.99, "99% both sides", False),
-                                         (0.9974, "3-sigma level, spikes only", True)):
-            for k in (1, 2):
-                report = detect_anomalies(model, test, level=level, consecutive=k)
-                if level == 0.99 and k == 1:
-                    by_time = report.table.set_index("timestamp")["direction"]
-                    beyond = (by_time.loc[test["timestamp"][normal]] != 0).to_numpy()
-                    coverage = 1.0 - beyond.mean()
-                alerts = report.alerts()
-                if high_only:
-                    alerts = alerts[alerts["direction"] == "high"]
-                methods[f"bayescount NB {name_l} (k={k})"] = list(alerts["alert_at"])
+        for key in models:
+            label, options = MODELS[key]
+            model = CountModel("value", None, time="timestamp",
+                               seasonality="daily:3,weekly:2", **options)
+            tic = time.perf_counter()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                model.fit(train, draws=draws, tune=draws, chains=2, random_seed=seed,
+                          progressbar=False, thresholds=ConvergenceThresholds(min_ess=200))
+            for level, name_l, high_only in ((0.99, "99% both sides", False),
+                                             (0.9974, "3-sigma level, spikes only", True)):
+                for k in (1, 2):
+                    method = f"bayescount {label} {name_l} (k={k})"
+                    report = detect_anomalies(model, test, level=level, consecutive=k)
+                    if level == 0.99 and k == 1:
+                        by_time = report.table.set_index("timestamp")["direction"]
+                        beyond = (by_time.loc[test["timestamp"][normal]] != 0).to_numpy()
+                        coverage[label] = 1.0 - beyond.mean()
+                    alerts = report.alerts()
+                    if high_only:
+                        alerts = alerts[alerts["direction"] == "high"]
+                    methods[method] = list(alerts["alert_at"])
+                    fit_s[method] = time.perf_counter() - tic
+                    converged[method] = not caught
+                    label_of[method] = label
         mean, sd = train["value"].mean(), train["value"].std()
         over = test["value"].to_numpy() > mean + 3 * sd
         for k in (1, 2):
             methods[f"mean+3sd (k={k})"] = runs(over, test["timestamp"], k)
         for method, alerts in methods.items():
+            label = label_of.get(method)
             rows.append({"series": name, "window": str(ws), "method": method,
                          **score(alerts, windows, point, ws, we, freq),
-                         "fit_s": fit_s, "converged": not caught,
-                         "coverage_99_outside_labels": coverage})
-        print(f"{name} {ws}: fit {fit_s:.0f}s; alerts "
+                         "fit_s": fit_s.get(method, np.nan),
+                         "converged": converged.get(method, True),
+                         "coverage_99_outside_labels": coverage[label] if label else np.nan})
+        print(f"{name} {ws}: alerts "
               + ", ".join(f"{m}: {len(a)}" for m, a in methods.items()))
     return rows
 
@@ -152,7 +168,7 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
             "median delay from window start (h)": part["delay_h"].median(),
             "median delay from label point (h)": part["delay_vs_label_h"].median(),
             "99% interval coverage outside labels": part["coverage_99_outside_labels"].mean()
-            if method.startswith("bayescount NB 99%") else np.nan,
+            if "99% both sides" in method else np.nan,
         })
     return pd.DataFrame(out)
 
@@ -175,6 +191,7 @@ def write_doc(table: pd.DataFrame, detail: pd.DataFrame, args) -> None:
     body = "\n".join([
         START,
         f"_Generated by `benchmarks/nab_anomalies.py --draws {args.draws} --freq {args.freq} "
+        f"--models {' '.join(args.models)} "
         f"--series {' '.join(args.series)}` ({detail['window'].nunique()} labelled windows)._",
         "",
         markdown(table),
@@ -199,6 +216,7 @@ def main() -> None:
     parser.add_argument("--series", nargs="+", default=["GOOG", "IBM", "KO"])
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["nb", "latent"])
     parser.add_argument("--freq", default="30min", help="aggregation of the 5-min counts")
     parser.add_argument("--no-doc", action="store_true")
     parser.add_argument("--save-csv", metavar="PATH", help="also write the per-window rows")
@@ -209,7 +227,8 @@ def main() -> None:
         detail = pd.read_csv(args.from_csv)
     else:
         detail = pd.DataFrame([r for name in args.series
-                               for r in evaluate(name, args.draws, args.seed, args.freq)])
+                               for r in evaluate(name, args.draws, args.seed, args.freq,
+                                                 tuple(args.models))])
     if args.save_csv:
         detail.to_csv(args.save_csv, index=False)
     table = summary(detail)

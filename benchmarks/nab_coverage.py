@@ -37,8 +37,9 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "nab"
 SERIES = ("AAPL", "GOOG", "IBM", "KO")
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 #: Model variants: seasonality, how many training days (None: all) and the model's other
-#: options. ``/2w`` trains on the last two weeks only, a crude local level; ``+ar1`` and
-#: ``+ar1_laplace`` add a latent AR(1) level (normal / Laplace innovations) to a Poisson.
+#: options. ``/2w`` trains on the last two weeks only, a crude local level; ``+ar1``,
+#: ``+ar1_laplace`` and ``+ar1_skew_laplace`` add a latent AR(1) level (normal, Laplace,
+#: asymmetric Laplace innovations) to a Poisson.
 NB = {"family": "negative_binomial"}
 VARIANTS = {
     "daily": ("daily:4", None, NB),
@@ -47,6 +48,9 @@ VARIANTS = {
     "daily+weekly+ar1": ("daily:4,weekly:3", None, {"family": "poisson", "latent": "ar1"}),
     "daily+weekly+ar1_laplace": (
         "daily:4,weekly:3", None, {"family": "poisson", "latent": "ar1_laplace"}
+    ),
+    "daily+weekly+ar1_skew_laplace": (
+        "daily:4,weekly:3", None, {"family": "poisson", "latent": "ar1_skew_laplace"}
     ),
 }
 

@@ -80,6 +80,7 @@ from bayescount.models.parameterization import choose_parameterization
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.splits import HORIZON_COLUMN, TimeSplit, rolling_origins
+from bayescount.prep.timegrid import TimeGrid
 from bayescount.prep.validate import validate_frame
 
 if TYPE_CHECKING:
@@ -523,13 +524,23 @@ def _config(fit_kwargs: Mapping[str, Any] | None) -> tuple[SamplerConfig, Conver
     return SamplerConfig(**kwargs), thresholds, seed
 
 
-def _shared_design(frame: pd.DataFrame, first_train: pd.DataFrame, spec: ModelSpec) -> Design:
+def _shared_design(frame: pd.DataFrame, splits: list[TimeSplit], spec: ModelSpec) -> Design:
+    """Labels and encodings of the full table; count constants of the earliest window.
+
+    A latent level's time grid ends at the last origin: held-out steps after it are
+    forecast by continuing each draw's path, as :meth:`CountModel.predict` does, and
+    no fit carries states that only the prior informs beyond the last training step.
+    """
     full = spec.fit_design(frame)
-    early = spec.fit_design(first_train)
+    early = spec.fit_design(splits[0].train)
+    grid = full.time_grid
+    if grid is not None:
+        grid = TimeGrid.fit(splits[-1].train[spec.schema.time])
     return dataclasses.replace(
         full,
         pooled_log_rate=early.pooled_log_rate,
         reference_exposure=early.reference_exposure,
+        time_grid=grid,
     )
 
 
@@ -649,7 +660,7 @@ def backtest(
             f"by={by!r} is not a column of the data; columns: {sorted(map(str, frame.columns))}."
         )
     splits = rolling_origins(frame, schema.time, origins=origins, horizon=horizon, stride=stride)
-    design = _shared_design(frame, splits[0].train, spec)
+    design = _shared_design(frame, splits, spec)
     template = design.transform(splits[0].train)
     how = choose_parameterization(spec, design, template)
 

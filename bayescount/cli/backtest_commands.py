@@ -12,22 +12,14 @@ import argparse
 
 from bayescount.checks.backtest import backtest
 from bayescount.checks.coverage import DEFAULT_LEVELS
-from bayescount.cli._shared import parse_levels, print_json
-from bayescount.cli.model_commands import (
-    add_fit_options,
-    fit_kwargs_from_args,
-    int_at_least,
-    model_from_args,
-)
+from bayescount.cli._shared import parse_levels, positive_int, print_json
+from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
 from bayescount.io import read_table
 
 __all__ = ["register"]
 
 _COLUMNS = ["n", "coverage", "lower", "upper", "coverage_inclusive", "mean_width", "crps",
             "mae", "relative_mae", "scaled_mae"]
-
-
-_positive_int = int_at_least(1)
 
 
 def _backtest(args: argparse.Namespace) -> int:
@@ -71,14 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "central predictive intervals (randomised PIT and inclusive), CRPS, and MAE relative "
         "to a naive baseline and to the mean count. The model is compiled once and re-used.",
     )
-    parser.add_argument("data", metavar="DATA", help="CSV or Parquet table of counts")
     add_fit_options(parser)
     bt = parser.add_argument_group("backtest")
-    bt.add_argument("--origins", type=_positive_int, default=3, metavar="K",
+    bt.add_argument("--origins", type=positive_int, default=3, metavar="K",
                     help="number of forecast origins (refits; default 3)")
-    bt.add_argument("--horizon", type=_positive_int, default=1, metavar="H",
+    bt.add_argument("--horizon", type=positive_int, default=1, metavar="H",
                     help="time steps scored after each origin (default 1)")
-    bt.add_argument("--stride", type=_positive_int, default=None, metavar="S",
+    bt.add_argument("--stride", type=positive_int, default=None, metavar="S",
                     help="time steps between origins (default: the horizon)")
     bt.add_argument("--levels", type=parse_levels, default=DEFAULT_LEVELS, metavar="L,L,...",
                     help="central interval levels (default 0.5,0.8,0.9,0.95)")
@@ -89,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "the model is seasonal, else the training mean rate)")
     bt.add_argument("--serial", action="store_true",
                     help="refit in this process instead of parallel worker processes")
-    bt.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+    bt.add_argument("--workers", type=positive_int, default=None, metavar="N",
                     help="most worker processes (default: CPU count, at most K)")
     bt.add_argument("--json", action="store_true", help="print JSON instead of tables")
     bt.add_argument("--strict", action="store_true",

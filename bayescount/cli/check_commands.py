@@ -15,11 +15,7 @@ from bayescount.checks.compare import choose_family, compare_families
 from bayescount.checks.coverage import DEFAULT_LEVELS, coverage_report
 from bayescount.checks.ppc import check_model
 from bayescount.cli._shared import parse_levels, print_json
-from bayescount.cli.model_commands import (
-    add_fit_options,
-    fit_kwargs_from_args,
-    model_from_args,
-)
+from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
 from bayescount.io import load_fit, read_table
 from bayescount.models.spec import FAMILIES
 
@@ -154,7 +150,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "compares them by PSIS-LOO and selects the simplest family within 2 SE of the "
         "best. --family is ignored; use --families.",
     )
-    compare.add_argument("data", metavar="DATA", help="CSV or Parquet table of counts")
     add_fit_options(compare)
     compare.add_argument("--families", type=parse_families, default=FAMILIES,
                          metavar="F,F,...", help=f"families to compare (default all: "

@@ -25,8 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from bayescount.cli._shared import number_in, print_json
-from bayescount.cli.model_commands import int_at_least
+from bayescount.cli._shared import number_in, positive_int, print_json
 from bayescount.exceptions import DataError, SpecError
 from bayescount.forecast.anomalies import detect_anomalies
 from bayescount.forecast.attribution import attribute_incident
@@ -39,9 +38,6 @@ from bayescount.forecast.slo import ObservedSoFar, SLOSpec
 from bayescount.io import load_fit, read_table
 
 __all__ = ["register"]
-
-
-_positive_int = int_at_least(1)
 
 
 def _emit(result: Any, as_json: bool, text: str) -> int:
@@ -185,7 +181,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     anom.add_argument("--data", required=True, metavar="DATA", help="observed windows table")
     anom.add_argument("--level", type=number_in(0, 1), default=0.99, metavar="L",
                       help="predictive interval level (default 0.99)")
-    anom.add_argument("--consecutive", type=_positive_int, default=2, metavar="K",
+    anom.add_argument("--consecutive", type=positive_int, default=2, metavar="K",
                       help="windows in a row beyond the interval before a flag (default 2)")
     anom.set_defaults(handler=_run_anomalies)
 
@@ -199,7 +195,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="P(rate rose) needed to rank as significant (default 0.95)")
     att.add_argument("--covariate", action="append", metavar="TERM",
                      help="report this covariate term's multiplicative effect (repeatable)")
-    att.add_argument("--top", type=_positive_int, default=10, metavar="N",
+    att.add_argument("--top", type=positive_int, default=10, metavar="N",
                      help="groups shown per level")
     att.set_defaults(handler=_run_attribute)
 

@@ -43,8 +43,10 @@ def latent_values(
     rho = posterior["latent_rho"].values[..., None]
     innovation = sd * np.sqrt(1.0 - np.square(rho))
 
+    skew = posterior["latent_skew"].values[..., None] if "latent_skew" in posterior else 0.0
+
     def noise(shape: tuple[int, ...]) -> np.ndarray:
-        return unit_innovations(spec.latent, rng, shape)
+        return unit_innovations(spec.latent, rng, shape, skew)
 
     out = np.empty((chains, draws, data.n))
 

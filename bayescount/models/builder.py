@@ -57,6 +57,8 @@ def variable_names(spec: ModelSpec, design: Design) -> dict[str, str]:
         names["psi"] = "psi"
     if spec.latent is not None:
         names.update(latent="latent", latent_sd="latent_sd", latent_rho="latent_rho")
+        if spec.latent == "ar1_skew_laplace":
+            names["latent_skew"] = "latent_skew"
     return names
 
 

@@ -62,29 +62,62 @@ def _ar1_laplace_logp(value, rho, innovation_sd, init_sd, mean):
     return _ar1_logp(value, rho, innovation_sd, init_sd, mean, laplace=True)
 
 
-def unit_innovations(kind: str, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Innovations of unit standard deviation for latent ``kind``."""
+def _skew_laplace(sd, skew, shape):
+    """Zero-mean asymmetric Laplace with standard deviation ``sd``; ``skew = -log(kappa)``.
+
+    ``skew > 0`` makes upward jumps larger and rarer than downward ones.
+    """
+    kappa = pt.exp(-skew)
+    b = pt.sqrt(1.0 + kappa**4) / (kappa * sd)
+    return pm.AsymmetricLaplace.dist(b=b, kappa=kappa, mu=(kappa - 1.0 / kappa) / b,
+                                     shape=shape)
+
+
+def _ar1_skew_laplace_logp(value, rho, innovation_sd, init_sd, mean, skew):
+    dev = value - mean
+    jumps = dev[..., 1:] - rho[..., None] * dev[..., :-1]
+    first = _skew_laplace(init_sd, skew, dev[..., 0].shape)
+    rest = _skew_laplace(innovation_sd[..., None], skew[..., None], jumps.shape)
+    return pm.logp(first, dev[..., 0]) + pm.logp(rest, jumps).sum(axis=-1)
+
+
+def unit_innovations(
+    kind: str, rng: np.random.Generator, shape: tuple[int, ...], skew=0.0
+) -> np.ndarray:
+    """Innovations of zero mean and unit standard deviation for latent ``kind``."""
     if kind == "ar1_laplace":
         return rng.laplace(0.0, 1.0 / np.sqrt(2.0), shape)
+    if kind == "ar1_skew_laplace":
+        kappa = np.exp(-np.asarray(skew))
+        b = np.sqrt(1.0 + kappa**4) / kappa
+        up, down = rng.standard_exponential(shape), rng.standard_exponential(shape)
+        return (kappa - 1.0 / kappa) / b + up / (b * kappa) - down * kappa / b
     return rng.standard_normal(shape)
 
 
-def _ar1_random(rho, innovation_sd, init_sd, mean, kind="ar1", rng=None, size=None):
+def _ar1_random(rho, innovation_sd, init_sd, mean, kind="ar1", skew=0.0, rng=None,
+                size=None):
     """Draw AR(1) paths around ``mean`` with numpy (prior predictive, SBC)."""
-    params = (rho, innovation_sd, init_sd)
+    params = (rho, innovation_sd, init_sd, skew)
     batch = tuple(size) if size is not None else np.broadcast_shapes(
         *(np.shape(a) for a in params), np.shape(mean)[:-1]
     )
-    rho, innovation_sd, init_sd = (np.broadcast_to(a, batch) for a in params)
+    rho, innovation_sd, init_sd, skew = (np.broadcast_to(a, batch) for a in params)
     dev = np.empty((*batch, np.shape(mean)[-1]))
-    dev[..., 0] = init_sd * unit_innovations(kind, rng, batch)
+    dev[..., 0] = init_sd * unit_innovations(kind, rng, batch, skew)
     for t in range(1, dev.shape[-1]):
-        dev[..., t] = rho * dev[..., t - 1] + innovation_sd * unit_innovations(kind, rng, batch)
+        jump = unit_innovations(kind, rng, batch, skew)
+        dev[..., t] = rho * dev[..., t - 1] + innovation_sd * jump
     return dev + mean
 
 
 def _ar1_laplace_random(rho, innovation_sd, init_sd, mean, rng=None, size=None):
     return _ar1_random(rho, innovation_sd, init_sd, mean, "ar1_laplace", rng=rng, size=size)
+
+
+def _ar1_skew_laplace_random(rho, innovation_sd, init_sd, mean, skew, rng=None, size=None):
+    return _ar1_random(rho, innovation_sd, init_sd, mean, "ar1_skew_laplace", skew, rng=rng,
+                       size=size)
 
 
 def path_levels(spec: ModelSpec, design: Design) -> dict[str, np.ndarray]:
@@ -124,13 +157,18 @@ def latent_states(spec: ModelSpec, design: Design, mean):
     """
     sd, rho = _scales(spec)
     shrink = pt.sqrt(1.0 - pt.square(rho))
-    laplace = spec.latent == "ar1_laplace"
-    states = pm.CustomDist(
-        "latent_state", rho, sd * shrink, sd, mean,
-        logp=_ar1_laplace_logp if laplace else _ar1_logp,
-        random=_ar1_laplace_random if laplace else _ar1_random,
-        signature="(),(),(),(t)->(t)", dims=_dims(spec),
-    )
+    params = [rho, sd * shrink, sd, mean]
+    signature = "(),(),(),(t)->(t)"
+    if spec.latent == "ar1_skew_laplace":
+        params.append(spec.priors.latent_skew.create("latent_skew"))
+        signature = "(),(),(),(t),()->(t)"
+    logp, random = {
+        "ar1": (_ar1_logp, _ar1_random),
+        "ar1_laplace": (_ar1_laplace_logp, _ar1_laplace_random),
+        "ar1_skew_laplace": (_ar1_skew_laplace_logp, _ar1_skew_laplace_random),
+    }[spec.latent]
+    states = pm.CustomDist("latent_state", *params, logp=logp, random=random,
+                           signature=signature, dims=_dims(spec))
     pm.Deterministic("latent", states - mean, dims=_dims(spec))
     return states
 

@@ -225,6 +225,7 @@ class Priors:
     zero_inflation: Prior = field(default_factory=lambda: Beta(1.0, 1.0))
     latent_sd: Prior = field(default_factory=lambda: HalfNormal(0.5))
     latent_rho: Prior = field(default_factory=lambda: Beta(2.0, 1.0))
+    latent_skew: Prior = field(default_factory=lambda: Normal(0.0, 0.5))
 
     def __post_init__(self) -> None:
         _require("Priors.intercept", self.intercept, positive=False)
@@ -235,6 +236,7 @@ class Priors:
         _require("Priors.zero_inflation", self.zero_inflation, unit=True)
         _require("Priors.latent_sd", self.latent_sd, positive=True)
         _require("Priors.latent_rho", self.latent_rho, unit=True)
+        _require("Priors.latent_skew", self.latent_skew, positive=False)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Return a JSON-serialisable dict."""

@@ -28,7 +28,7 @@ FAMILIES = (
 #: Per-level parameterisations of group effects.
 PARAMETERIZATIONS = ("auto", "centered", "non_centered")
 #: Time-varying latent levels (``None``: none).
-LATENT_KINDS = ("ar1", "ar1_laplace")
+LATENT_KINDS = ("ar1", "ar1_laplace", "ar1_skew_laplace")
 #: Key of the latent level in ``ModelSpec.parameterization``.
 LATENT_KEY = "latent"
 
@@ -92,7 +92,7 @@ class ModelSpec:
     parameterization: dict[str, str] = field(default_factory=dict)
     centered_threshold: float = 1.0
     priors: Priors = field(default_factory=Priors)
-    latent: Literal["ar1", "ar1_laplace"] | None = None
+    latent: Literal["ar1", "ar1_laplace", "ar1_skew_laplace"] | None = None
     latent_by: str | None = None
 
     def __post_init__(self) -> None:

@@ -91,7 +91,7 @@ def _single_series(counts: np.ndarray, hours: int | None = None) -> pd.DataFrame
     })
 
 
-@pytest.mark.parametrize("latent", ["ar1", "ar1_laplace"])
+@pytest.mark.parametrize("latent", ["ar1", "ar1_laplace", "ar1_skew_laplace"])
 def test_latent_log_density_is_the_ar1_density(latent):
     frame = _single_series(np.arange(6) + 3)
     cm = CountModel("count", "hours", time="time", latent=latent)
@@ -100,6 +100,8 @@ def test_latent_log_density_is_the_ar1_density(latent):
     point = model.initial_point()
     state = np.array([0.3, -0.2, 0.5, 0.1, 0.0, -0.4]) + point["intercept"]
     point["latent_state"] = state
+    if latent == "ar1_skew_laplace":
+        point["latent_skew"] = np.array(0.4)
     logp = model.compile_logp(vars=[model["latent_state"]], sum=True)(point)
     sd = float(np.exp(point["latent_sd_log__"]))
     rho = float(1 / (1 + np.exp(-point["latent_rho_logodds__"])))
@@ -108,6 +110,14 @@ def test_latent_log_density_is_the_ar1_density(latent):
     if latent == "ar1":
         ref = stats.norm(0, sd).logpdf(dev[0]) + stats.norm(
             rho * dev[:-1], innovation).logpdf(dev[1:]).sum()
+    elif latent == "ar1_skew_laplace":
+        kappa = np.exp(-point["latent_skew"])
+
+        def ald(scale):  # zero mean, standard deviation ``scale``
+            b = np.sqrt(1 + kappa**4) / (kappa * scale)
+            return stats.laplace_asymmetric(kappa, loc=(kappa - 1 / kappa) / b, scale=1 / b)
+
+        ref = ald(sd).logpdf(dev[0]) + ald(innovation).logpdf(dev[1:] - rho * dev[:-1]).sum()
     else:
         ref = stats.laplace(0, sd / np.sqrt(2)).logpdf(dev[0]) + stats.laplace(
             rho * dev[:-1], innovation / np.sqrt(2)).logpdf(dev[1:]).sum()
@@ -128,7 +138,7 @@ def test_auto_parameterization_centres_data_rich_paths():
 
 def test_prior_predictive_paths_have_the_stationary_spread():
     frame = _single_series(np.full(40, 10))
-    for latent in ("ar1", "ar1_laplace"):
+    for latent in ("ar1", "ar1_laplace", "ar1_skew_laplace"):
         cm = CountModel("count", "hours", time="time", latent=latent)
         design, prepared = cm.prepare(frame)
         with build_model(cm.spec, design, prepared, {"latent": "centered"}):

@@ -1,0 +1,126 @@
+"""The table, column, model and sampler options of every command that fits a model.
+
+``fit``, ``backtest`` and ``compare`` add them with :func:`add_fit_options` and read
+them back with :func:`model_from_args` and :func:`fit_kwargs_from_args`, so every
+command spells the model the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bayescount.cli._shared import finite_number, int_at_least, positive_int
+from bayescount.count_model import CountModel
+from bayescount.exceptions import SpecError
+from bayescount.inference.sampling import SAMPLERS
+from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS
+
+__all__ = ["add_fit_options", "fit_kwargs_from_args", "model_from_args"]
+
+
+def _level_choice(text: str) -> tuple[str, str]:
+    level, sep, choice = text.partition("=")
+    if not sep or not level or choice not in PARAMETERIZATIONS:
+        raise argparse.ArgumentTypeError(
+            f"expected LEVEL=CHOICE with CHOICE one of {list(PARAMETERIZATIONS)}, got {text!r}"
+        )
+    return level, choice
+
+
+def add_fit_options(parser: argparse.ArgumentParser) -> None:
+    """Add the ``DATA`` table and the column, model and sampler options of a fit to ``parser``.
+
+    Adds everything ``fit`` takes except ``--out``, so commands that refit models
+    (``backtest``, ``compare``) accept the same arguments. Turn the parsed arguments
+    into a model with :func:`model_from_args` and into :meth:`CountModel.fit` keywords
+    with :func:`fit_kwargs_from_args`.
+    """
+    parser.add_argument("data", metavar="DATA", help="CSV or Parquet table of counts")
+    cols = parser.add_argument_group("columns")
+    cols.add_argument("--counts", required=True, metavar="COL", help="column of counts")
+    exposure = cols.add_mutually_exclusive_group(required=True)
+    exposure.add_argument(
+        "--exposure", metavar="COL", help="column of exposure (requests, node-seconds...)"
+    )
+    exposure.add_argument(
+        "--no-exposure", action="store_true", help="model counts without an exposure"
+    )
+    cols.add_argument("--exposure-unit", default="", metavar="TEXT",
+                      help="unit of the exposure, used to label rates")
+    cols.add_argument("--time", metavar="COL", help="timestamp column (needed for seasonality)")
+    cols.add_argument(
+        "--group", dest="groups", action="extend", nargs="+", default=[], metavar="COL",
+        help="grouping column; repeat for several levels, outer to inner",
+    )
+    cols.add_argument("--crossed", action="store_true",
+                      help="the groups are crossed factors, not nested levels")
+    cols.add_argument(
+        "--covariate", dest="covariates", action="extend", nargs="+", default=[],
+        metavar="COL", help="covariate column ('a:b' for an interaction); repeatable",
+    )
+    model = parser.add_argument_group("model")
+    model.add_argument("--family", choices=FAMILIES, default="poisson")
+    model.add_argument("--seasonality", default="", metavar="SPEC",
+                       help="Fourier components, e.g. 'daily,weekly' or 'daily:4'")
+    model.add_argument("--dispersion-by", metavar="LEVEL",
+                       help="negative binomial: one dispersion per label of this group level")
+    model.add_argument(
+        "--latent", choices=LATENT_KINDS, default=None,
+        help="time-varying level: AR(1) on the log rate per series (ar1_laplace: bursty series)",
+    )
+    model.add_argument("--latent-by", metavar="LEVEL",
+                       help="the group level with one latent path per label (default: finest)")
+    model.add_argument(
+        "--parameterization", action="extend", nargs="+", type=_level_choice, default=[],
+        metavar="LEVEL=CHOICE",
+        help=f"per-level group-effect parameterization ('latent' for the latent level), "
+        f"CHOICE in {list(PARAMETERIZATIONS)}",
+    )
+    sampling = parser.add_argument_group("sampling")
+    sampling.add_argument("--draws", type=positive_int, default=1000, metavar="N",
+                          help="kept draws per chain (default 1000)")
+    sampling.add_argument("--tune", type=int_at_least(0), default=1000, metavar="N",
+                          help="warm-up iterations per chain (default 1000)")
+    sampling.add_argument("--chains", type=positive_int, default=4, metavar="N",
+                          help="independent chains, at least 2 for R-hat (default 4)")
+    sampling.add_argument("--seed", type=int, default=None, metavar="N",
+                          help="random seed; the same seed gives the same draws")
+    sampling.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
+    sampling.add_argument("--target-accept", type=finite_number, default=0.8, metavar="X",
+                          help="NUTS target acceptance rate in [0.5, 1)")
+
+
+def model_from_args(args: argparse.Namespace) -> CountModel:
+    """Build the unfitted :class:`CountModel` described by :func:`add_fit_options` args."""
+    levels = [level for level, _ in args.parameterization]
+    repeated = sorted({level for level in levels if levels.count(level) > 1})
+    if repeated:
+        raise SpecError(f"--parameterization names {repeated} more than once.")
+    return CountModel(
+        args.counts,
+        None if args.no_exposure else args.exposure,
+        time=args.time,
+        groups=args.groups,
+        nesting="crossed" if args.crossed else "nested",
+        covariates=args.covariates,
+        family=args.family,
+        seasonality=args.seasonality,
+        exposure_unit=args.exposure_unit,
+        dispersion_by=args.dispersion_by,
+        parameterization=dict(args.parameterization),
+        latent=args.latent,
+        latent_by=args.latent_by,
+    )
+
+
+def fit_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of :meth:`CountModel.fit` from :func:`add_fit_options` args."""
+    return {
+        "draws": args.draws,
+        "tune": args.tune,
+        "chains": args.chains,
+        "random_seed": args.seed,
+        "sampler": args.sampler,
+        "target_accept": args.target_accept,
+    }
