@@ -79,9 +79,10 @@ class CountModel:
         ``"daily,weekly"`` (optionally ``"daily:4"``) or explicit components.
     priors : Priors, optional
         Prior value objects; defaults documented on :class:`~bayescount.models.Priors`.
-    latent : {None, "ar1"}
+    latent : {None, "ar1", "ar1_laplace", "ar1_skew_laplace"}
         A time-varying level: a stationary AR(1) path on the log rate per series
-        (per label of ``latent_by``), for bursty or drifting series. Needs ``time``.
+        (per label of ``latent_by``) with normal, Laplace or skewed Laplace
+        innovations, for bursty or drifting series. Needs ``time``.
     **options
         ``dispersion_by``, ``dispersion_scales_with_exposure``, ``parameterization``,
         ``centered_threshold``, ``latent_by`` and ``exposure_unit``: see
@@ -112,7 +113,7 @@ class CountModel:
         dispersion_scales_with_exposure: bool = False,
         parameterization: dict[str, str] | None = None,
         centered_threshold: float = 1.0,
-        latent: Literal["ar1"] | None = None,
+        latent: Literal["ar1", "ar1_laplace", "ar1_skew_laplace"] | None = None,
         latent_by: str | None = None,
     ) -> None:
         schema = CountSchema(

@@ -6,7 +6,7 @@ counts aggregated to ``--freq``, default 30-minute counts):
 * training data: the 14 days before ``window start - 1 day`` (bins inside any
   labelled window of the file are dropped);
 * models (``--models``): negative binomial (``nb``), or Poisson with a latent AR(1)
-  level with Laplace innovations (``latent``), no exposure (window length 1), daily +
+  level with asymmetric Laplace innovations (``latent``), no exposure (window length 1), daily +
   weekly Fourier seasonality, fitted with NUTS;
 * evaluation span: ``[window start - 1 day, window end + 1 day)``; flags from
   :func:`bayescount.forecast.detect_anomalies` with k = 1 or 2 windows in a row, either
@@ -88,7 +88,7 @@ def score(alerts, windows, point, ws, we, freq) -> dict:
 #: Model options and the label of their rows.
 MODELS = {
     "nb": ("NB", {"family": "negative_binomial"}),
-    "latent": ("AR1-Laplace", {"family": "poisson", "latent": "ar1_laplace"}),
+    "latent": ("AR1-skew-Laplace", {"family": "poisson", "latent": "ar1_skew_laplace"}),
 }
 
 

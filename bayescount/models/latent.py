@@ -2,10 +2,11 @@
 
 Around a mean path ``m`` (per path and step), the deviations ``d = z - m`` follow
 ``d[0] ~ D(0, sd)`` and ``d[t] = rho d[t-1] + e[t]`` with ``e[t] ~ D(0, sd sqrt(1 - rho^2))``,
-``D`` normal (``"ar1"``; ``sd`` is then the stationary standard deviation) or Laplace
-with the same standard deviation (``"ar1_laplace"``: peaked, exponential tails, for
-bursty series). The log density is vectorised (no scan); a numpy generator draws
-prior predictive paths.
+``D`` of zero mean and standard deviation ``sd`` (the stationary standard deviation):
+normal (``"ar1"``), Laplace (``"ar1_laplace"``: peaked, exponential tails, for bursty
+series) or asymmetric Laplace with ``skew = -log(kappa)`` (``"ar1_skew_laplace"``:
+``skew > 0`` makes upward jumps larger and rarer, as traffic bursts are). The log
+density is vectorised (no scan); a numpy generator draws prior predictive paths.
 
 Student-t innovations were tried and left out: ``exp`` of a t-distributed log rate
 has no finite mean, so sums of predictive draws (burn, capacity) and the predictive

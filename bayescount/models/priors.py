@@ -215,6 +215,9 @@ class Priors:
         Lag-one autocorrelation of the latent level per time step, on (0, 1).
         ``Beta(2, 1)``: persistence favoured, white noise (which the dispersion
         already describes) has zero density.
+    latent_skew : Prior
+        ``-log(kappa)`` of asymmetric Laplace innovations (``"ar1_skew_laplace"``);
+        ``Normal(0, 0.5)``: symmetric a priori, up to about 3:1 tail-length ratios.
     """
 
     intercept: Prior = field(default_factory=lambda: Normal(0.0, 2.0))

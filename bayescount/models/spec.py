@@ -71,11 +71,13 @@ class ModelSpec:
         group's own data pin its effect as tightly as the population prior does).
     priors : Priors
         Prior value objects.
-    latent : {None, "ar1", "ar1_laplace"}
+    latent : {None, "ar1", "ar1_laplace", "ar1_skew_laplace"}
         A time-varying level: ``"ar1"`` adds a stationary AR(1) process on the log rate,
         one path per label of ``latent_by``, on the regular time grid of the time
         column (needs ``time``); ``"ar1_laplace"`` the same with Laplace innovations
-        (bursty series: mostly calm steps, occasional large jumps). Bursts and drifts
+        (bursty series: mostly calm steps, occasional large jumps);
+        ``"ar1_skew_laplace"`` with asymmetric Laplace ones whose skew is estimated
+        (bursts mostly upwards, as traffic spikes are). Bursts and drifts
         then become excursions of the latent path, autocorrelated over time, instead
         of widening the dispersion of every window. Default ``None``.
     latent_by : str, optional
