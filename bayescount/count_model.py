@@ -54,6 +54,10 @@ def _store_time(tree: xr.DataTree, time: pd.Series) -> None:
     tree["constant_data"] = xr.DataTree(const.assign(time=("obs", values.to_numpy())))
 
 
+#: Posterior variables left out of the default summary (one value per state or path step).
+_STATES = ("inv_sqrt_alpha", "latent", "latent_state", "latent_unit")
+
+
 class CountModel:
     """A hierarchical count model of telemetry.
 
@@ -325,7 +329,8 @@ class CountModel:
         """Posterior mean, sd, HDI, R-hat and ESS of the model's parameters.
 
         By default: the intercept, group standard deviations, covariate and Fourier
-        coefficients, dispersion and zero-inflation (not the per-group effects).
+        coefficients, dispersion, zero-inflation and the latent level's ``latent_sd``,
+        ``latent_rho`` and ``latent_skew`` (not the per-group effects or latent states).
         """
         self._require_fit()
         posterior = self.idata_["posterior"]
@@ -333,7 +338,7 @@ class CountModel:
             var_names = [
                 v
                 for v in posterior.data_vars
-                if not (v.endswith("_effect") or v.endswith("_free") or v == "inv_sqrt_alpha")
+                if not (v.endswith("_effect") or v.endswith("_free") or v in _STATES)
             ]
         return azs.summary(
             self.idata_, var_names=list(var_names), ci_prob=ci_prob, ci_kind="hdi", round_to="none"

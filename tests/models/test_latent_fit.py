@@ -46,6 +46,12 @@ def test_latent_parameters_and_path_are_recovered(fitted, series):
     assert np.corrcoef(path, truth)[0, 1] > 0.9
 
 
+def test_summary_shows_the_latent_scalars_not_the_states(fitted):
+    names = {str(i).split("[")[0] for i in fitted.summary().index}
+    assert {"intercept", "latent_sd", "latent_rho"} <= names
+    assert not names & {"latent", "latent_state"}
+
+
 def test_forecasts_continue_the_path_and_widen(fitted, series):
     future = pd.DataFrame({
         "time": series["time"].iloc[-1] + pd.to_timedelta(np.arange(1, 49), unit="h"),
