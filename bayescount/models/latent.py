@@ -46,46 +46,36 @@ __all__ = [
 LATENT_TIME_DIM = "latent_time"
 
 
-def _ar1_logp(value, rho, innovation_sd, init_sd, mean, laplace=False):
-    """Log density of AR(1) paths around ``mean`` (last axis: time)."""
-    dev = value - mean
-    jumps = dev[..., 1:] - rho[..., None] * dev[..., :-1]
-    if laplace:  # b = sd / sqrt(2): the same standard deviation as the normal
-        first = pm.Laplace.dist(mu=0.0, b=init_sd / np.sqrt(2.0))
-        rest = pm.Laplace.dist(mu=0.0, b=innovation_sd[..., None] / np.sqrt(2.0))
-    else:
-        first = pm.Normal.dist(mu=0.0, sigma=init_sd)
-        rest = pm.Normal.dist(mu=0.0, sigma=innovation_sd[..., None])
-    return pm.logp(first, dev[..., 0]) + pm.logp(rest, jumps).sum(axis=-1)
+def _innovations(kind: str, sd, shape, skew=None):
+    """Zero-mean innovations of standard deviation ``sd`` for latent ``kind``."""
+    if kind == "ar1_laplace":  # b = sd / sqrt(2)
+        return pm.Laplace.dist(mu=0.0, b=sd / np.sqrt(2.0), shape=shape)
+    if kind == "ar1_skew_laplace":  # kappa = exp(-skew); skew > 0: larger, rarer jumps up
+        kappa = pt.exp(-skew)
+        b = pt.sqrt(1.0 + kappa**4) / (kappa * sd)
+        return pm.AsymmetricLaplace.dist(b=b, kappa=kappa, mu=(kappa - 1.0 / kappa) / b,
+                                         shape=shape)
+    return pm.Normal.dist(mu=0.0, sigma=sd, shape=shape)
 
 
-def _ar1_laplace_logp(value, rho, innovation_sd, init_sd, mean):
-    return _ar1_logp(value, rho, innovation_sd, init_sd, mean, laplace=True)
+def _logp(kind: str):
+    """Log density of AR(1) paths around ``mean`` (last axis: time) for ``kind``."""
 
+    def logp(value, rho, innovation_sd, init_sd, mean, *skew):
+        dev = value - mean
+        jumps = dev[..., 1:] - rho[..., None] * dev[..., :-1]
+        first_skew, jump_skew = (skew[0], skew[0][..., None]) if skew else (None, None)
+        first = _innovations(kind, init_sd, dev[..., 0].shape, first_skew)
+        rest = _innovations(kind, innovation_sd[..., None], jumps.shape, jump_skew)
+        return pm.logp(first, dev[..., 0]) + pm.logp(rest, jumps).sum(axis=-1)
 
-def _skew_laplace(sd, skew, shape):
-    """Zero-mean asymmetric Laplace with standard deviation ``sd``; ``skew = -log(kappa)``.
-
-    ``skew > 0`` makes upward jumps larger and rarer than downward ones.
-    """
-    kappa = pt.exp(-skew)
-    b = pt.sqrt(1.0 + kappa**4) / (kappa * sd)
-    return pm.AsymmetricLaplace.dist(b=b, kappa=kappa, mu=(kappa - 1.0 / kappa) / b,
-                                     shape=shape)
-
-
-def _ar1_skew_laplace_logp(value, rho, innovation_sd, init_sd, mean, skew):
-    dev = value - mean
-    jumps = dev[..., 1:] - rho[..., None] * dev[..., :-1]
-    first = _skew_laplace(init_sd, skew, dev[..., 0].shape)
-    rest = _skew_laplace(innovation_sd[..., None], skew[..., None], jumps.shape)
-    return pm.logp(first, dev[..., 0]) + pm.logp(rest, jumps).sum(axis=-1)
+    return logp
 
 
 def unit_innovations(
     kind: str, rng: np.random.Generator, shape: tuple[int, ...], skew=0.0
 ) -> np.ndarray:
-    """Innovations of zero mean and unit standard deviation for latent ``kind``."""
+    """Draw innovations of zero mean and unit standard deviation for latent ``kind``."""
     if kind == "ar1_laplace":
         return rng.laplace(0.0, 1.0 / np.sqrt(2.0), shape)
     if kind == "ar1_skew_laplace":
@@ -96,29 +86,23 @@ def unit_innovations(
     return rng.standard_normal(shape)
 
 
-def _ar1_random(rho, innovation_sd, init_sd, mean, kind="ar1", skew=0.0, rng=None,
-                size=None):
-    """Draw AR(1) paths around ``mean`` with numpy (prior predictive, SBC)."""
-    params = (rho, innovation_sd, init_sd, skew)
-    batch = tuple(size) if size is not None else np.broadcast_shapes(
-        *(np.shape(a) for a in params), np.shape(mean)[:-1]
-    )
-    rho, innovation_sd, init_sd, skew = (np.broadcast_to(a, batch) for a in params)
-    dev = np.empty((*batch, np.shape(mean)[-1]))
-    dev[..., 0] = init_sd * unit_innovations(kind, rng, batch, skew)
-    for t in range(1, dev.shape[-1]):
-        jump = unit_innovations(kind, rng, batch, skew)
-        dev[..., t] = rho * dev[..., t - 1] + innovation_sd * jump
-    return dev + mean
+def _random(kind: str):
+    """Numpy generator of AR(1) paths around ``mean`` (prior predictive, SBC)."""
 
+    def random(rho, innovation_sd, init_sd, mean, *skew, rng=None, size=None):
+        params = (rho, innovation_sd, init_sd, skew[0] if skew else 0.0)
+        batch = tuple(size) if size is not None else np.broadcast_shapes(
+            *(np.shape(a) for a in params), np.shape(mean)[:-1]
+        )
+        rho, innovation_sd, init_sd, skew_ = (np.broadcast_to(a, batch) for a in params)
+        dev = np.empty((*batch, np.shape(mean)[-1]))
+        dev[..., 0] = init_sd * unit_innovations(kind, rng, batch, skew_)
+        for t in range(1, dev.shape[-1]):
+            jump = unit_innovations(kind, rng, batch, skew_)
+            dev[..., t] = rho * dev[..., t - 1] + innovation_sd * jump
+        return dev + mean
 
-def _ar1_laplace_random(rho, innovation_sd, init_sd, mean, rng=None, size=None):
-    return _ar1_random(rho, innovation_sd, init_sd, mean, "ar1_laplace", rng=rng, size=size)
-
-
-def _ar1_skew_laplace_random(rho, innovation_sd, init_sd, mean, skew, rng=None, size=None):
-    return _ar1_random(rho, innovation_sd, init_sd, mean, "ar1_skew_laplace", skew, rng=rng,
-                       size=size)
+    return random
 
 
 def path_levels(spec: ModelSpec, design: Design) -> dict[str, np.ndarray]:
@@ -163,13 +147,10 @@ def latent_states(spec: ModelSpec, design: Design, mean):
     if spec.latent == "ar1_skew_laplace":
         params.append(spec.priors.latent_skew.create("latent_skew"))
         signature = "(),(),(),(t),()->(t)"
-    logp, random = {
-        "ar1": (_ar1_logp, _ar1_random),
-        "ar1_laplace": (_ar1_laplace_logp, _ar1_laplace_random),
-        "ar1_skew_laplace": (_ar1_skew_laplace_logp, _ar1_skew_laplace_random),
-    }[spec.latent]
-    states = pm.CustomDist("latent_state", *params, logp=logp, random=random,
-                           signature=signature, dims=_dims(spec))
+    states = pm.CustomDist(
+        "latent_state", *params, logp=_logp(spec.latent), random=_random(spec.latent),
+        signature=signature, dims=_dims(spec),
+    )
     pm.Deterministic("latent", states - mean, dims=_dims(spec))
     return states
 
