@@ -3,9 +3,9 @@
 Inside the fitted time grid a row takes the posterior draw of its path's state.
 After the grid each draw's path is continued from its last state,
 ``z[t+1] = rho z[t] + sd sqrt(1 - rho^2) e``; before it, from its first state the
-same way (a stationary AR(1) is reversible in time; with Laplace innovations the
-first state's distribution approximates the stationary one). A label the model has
-not seen starts from the first-state distribution ``D(0, sd)`` at its first row.
+same way (exact for normal innovations, whose stationary AR(1) is reversible in
+time; an approximation for (skewed) Laplace ones). A label the model has not seen
+starts from the first-state distribution ``D(0, sd)`` at its first row.
 Rows of one path share one simulated path per draw, so sums over time (rollups,
 burn) carry the latent autocorrelation.
 """
@@ -42,7 +42,6 @@ def latent_values(
     sd = posterior["latent_sd"].values[..., None]
     rho = posterior["latent_rho"].values[..., None]
     innovation = sd * np.sqrt(1.0 - np.square(rho))
-
     skew = posterior["latent_skew"].values[..., None] if "latent_skew" in posterior else 0.0
 
     def noise(shape: tuple[int, ...]) -> np.ndarray:
