@@ -128,6 +128,7 @@ class _Job:
     sampler_seed: int
     score_seed: np.random.SeedSequence
     cores: int | None
+    design: Design | None = None  # an origin's own design (latent level: its time grid)
 
 
 @dataclass(frozen=True)
@@ -160,13 +161,19 @@ def _engine(setup: _Setup) -> tuple[CompiledSampler, float]:
 def _run_job(setup: _Setup, job: _Job, sample_fn: SampleFn | None = None) -> _Outcome:
     """Fit one origin's training rows and score its holdout (runs in workers too)."""
     compile_seconds = 0.0
+    design = job.design or setup.design
     start = time.perf_counter()
     if sample_fn is None:
-        engine, compile_seconds = _engine(setup)
+        if job.design is None:
+            engine, compile_seconds = _engine(setup)
+        else:  # the latent states end at this origin: a graph of its own
+            model = build_model(setup.spec, design, job.train, setup.parameterization)
+            engine = CompiledSampler(model, setup.config)
+            compile_seconds = engine.compile_seconds
         start = time.perf_counter()
-        tree = engine.sample(data_updates(setup.design, job.train), job.sampler_seed, job.cores)
+        tree = engine.sample(data_updates(design, job.train), job.sampler_seed, job.cores)
     else:
-        model = build_model(setup.spec, setup.design, job.train, setup.parameterization)
+        model = build_model(setup.spec, design, job.train, setup.parameterization)
         config = dataclasses.replace(setup.config, random_seed=job.sampler_seed)
         tree = sample_fn(model, config)
     sample_seconds = time.perf_counter() - start
@@ -175,9 +182,7 @@ def _run_job(setup: _Setup, job: _Job, sample_fn: SampleFn | None = None) -> _Ou
     )
     posterior = tree["posterior"].to_dataset()
     rng = np.random.default_rng(job.score_seed)
-    params = predictive_parameters(
-        posterior, setup.spec, setup.design, job.holdout, rng=rng
-    )
+    params = predictive_parameters(posterior, setup.spec, design, job.holdout, rng=rng)
     n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
     mu = params.mu.values.reshape(n_draws, -1)
     alpha = None if params.alpha is None else params.alpha.values.reshape(n_draws, -1)
@@ -527,21 +532,30 @@ def _config(fit_kwargs: Mapping[str, Any] | None) -> tuple[SamplerConfig, Conver
 def _shared_design(frame: pd.DataFrame, splits: list[TimeSplit], spec: ModelSpec) -> Design:
     """Labels and encodings of the full table; count constants of the earliest window.
 
-    A latent level's time grid ends at the last origin: held-out steps after it are
-    forecast by continuing each draw's path, as :meth:`CountModel.predict` does, and
-    no fit carries states that only the prior informs beyond the last training step.
+    A latent level's time grid is the earliest window's; :func:`_origin_design` gives
+    each origin its own.
     """
     full = spec.fit_design(frame)
     early = spec.fit_design(splits[0].train)
-    grid = full.time_grid
-    if grid is not None:
-        grid = TimeGrid.fit(splits[-1].train[spec.schema.time])
     return dataclasses.replace(
         full,
         pooled_log_rate=early.pooled_log_rate,
         reference_exposure=early.reference_exposure,
-        time_grid=grid,
+        time_grid=early.time_grid,
     )
+
+
+def _origin_design(design: Design, split: TimeSplit, spec: ModelSpec) -> Design | None:
+    """Return an origin's own design for a latent level, else ``None`` (shared design).
+
+    The latent states end at the origin: held-out steps continue each draw's path,
+    as :meth:`CountModel.predict` does, and no fit carries states that only the prior
+    informs (they mix badly). The number of states differs by origin, so each origin
+    compiles its own model.
+    """
+    if spec.latent is None:
+        return None
+    return dataclasses.replace(design, time_grid=TimeGrid.fit(split.train[spec.schema.time]))
 
 
 def _workers(parallel: bool, max_workers: int | None, n_jobs: int) -> int:
@@ -692,14 +706,16 @@ def backtest(
     jobs = []
     for split, child in zip(splits, seed_seq.spawn(len(splits)), strict=True):
         sampler_seq, score_seq = child.spawn(2)
+        own = _origin_design(design, split, spec)
         jobs.append(
             _Job(
                 index=split.index,
-                train=design.transform(split.train),
-                holdout=design.transform(split.holdout),
+                train=(own or design).transform(split.train),
+                holdout=(own or design).transform(split.holdout),
                 sampler_seed=int(sampler_seq.generate_state(1, np.uint32)[0]),
                 score_seed=score_seq,
                 cores=min(per_job_cores, config.chains),
+                design=own,
             )
         )
     try:
@@ -708,7 +724,7 @@ def backtest(
         _WORKER_ENGINES.pop(setup.token, None)
     return _assemble(
         splits, outcomes, spec, by, horizon, period, baseline_name, seed_seq, workers,
-        sample_fn is None, time.perf_counter() - start,
+        sample_fn is None and spec.latent is None, time.perf_counter() - start,
     )
 
 

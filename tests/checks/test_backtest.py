@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from bayescount import ConvergenceThresholds, CountModel
-from bayescount.checks.backtest import BacktestReport, _shared_design, backtest
+from bayescount.checks.backtest import BacktestReport, _origin_design, _shared_design, backtest
 from bayescount.exceptions import ColumnNotFoundError, ConvergenceWarning, SpecError
 from bayescount.prep.splits import rolling_origins
 from bayescount.testing import simulate_telemetry
@@ -136,11 +136,26 @@ def test_design_has_all_labels_and_earliest_training_constants(fleet):
     frame = frame.drop_duplicates(["timestamp", "region", "service"]).reset_index(drop=True)
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"])
     splits = rolling_origins(frame, "timestamp", origins=2, horizon=2)
-    design = _shared_design(frame, splits[0].train, model.spec)
+    design = _shared_design(frame, splits, model.spec)
     assert "r0-new" in design.level("service").labels
     early, _ = model.prepare(splits[0].train)
     assert design.pooled_log_rate == early.pooled_log_rate
     assert design.reference_exposure == early.reference_exposure
+    assert design.time_grid is None
+
+
+def test_latent_states_end_at_each_origin(fleet):
+    """Held-out steps continue each draw's path, as predict does; no prior-only states."""
+    model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"],
+                       latent="ar1")
+    splits = rolling_origins(fleet, "timestamp", origins=2, horizon=3)
+    design = _shared_design(fleet, splits, model.spec)
+    for split in splits:
+        grid = _origin_design(design, split, model.spec).time_grid
+        assert grid.origin == fleet["timestamp"].min()
+        assert grid.origin + grid.step * (grid.length - 1) == split.origin
+    plain = CountModel("errors", "requests", time="timestamp", groups=["region", "service"])
+    assert _origin_design(design, splits[0], plain.spec) is None
 
 
 def test_label_absent_from_early_training_is_predicted(fake_sampler, fleet):

@@ -79,3 +79,18 @@ def test_saved_latent_fit_predicts_the_same(fitted, series, tmp_path):
     a = fitted.predict(future, random_seed=5).draws.values
     b = loaded.predict(future, random_seed=5).draws.values
     np.testing.assert_array_equal(a, b)
+
+
+def test_backtest_of_a_latent_model_forecasts_past_the_grid(series):
+    from bayescount.checks.backtest import backtest
+
+    model = CountModel("count", "hours", time="time", latent="ar1_laplace")
+    report = backtest(model, series.drop(columns="dev"), origins=2, horizon=6,
+                      fit_kwargs={"draws": 200, "tune": 200, "chains": 2,
+                                  "thresholds": ConvergenceThresholds(max_rhat=1.1, min_ess=20)},
+                      random_seed=1, parallel=False)
+    assert len(report.rows) == 12 and not report.reused_compiled  # one graph per origin
+    assert np.isfinite(report.rows[["mean", "pit", "crps"]].to_numpy()).all()
+    # One hour after an origin the last state is known: a sharper 90% band than later.
+    width = {r.group: r.mean_width for r in report.coverage.scope("horizon") if r.level == 0.9}
+    assert width["1"] < width["6"]
