@@ -31,8 +31,11 @@ def s_workload(family: str, seed: int = 42):
     ).frame
 
 
-def _stats(tree, seconds: float) -> dict:
+def _stats(tree, seconds: float, var_names: list[str] | None = None) -> dict:
+    """Wall time, divergences, tree size, min bulk ESS, max R-hat and ESS/s of a fit."""
     post = tree["posterior"].to_dataset()
+    if var_names is not None:
+        post = post[var_names]
     stats = tree["sample_stats"].to_dataset()
     ess = azs.ess(post, method="bulk")
     min_ess = float(min(float(ess[v].min()) for v in ess.data_vars))

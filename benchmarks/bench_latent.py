@@ -26,7 +26,6 @@ import time
 import warnings
 from pathlib import Path
 
-import arviz_stats as azs
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -36,6 +35,7 @@ from bayescount import ConvergenceThresholds, CountModel
 from bayescount.prep.seasonality import fourier_features, parse_seasonality
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_fit import _stats  # noqa: E402
 from nab_coverage import load_hourly  # noqa: E402
 
 SEASONALITY = "daily:4,weekly:3"
@@ -47,22 +47,6 @@ def training_hours(series: str) -> pd.DataFrame:
     return frame[frame["time"] <= frame["time"].max() - pd.Timedelta("168h")]
 
 
-def _stats(tree, seconds: float) -> dict:
-    post = tree["posterior"].to_dataset()[SCALARS]
-    stats = tree["sample_stats"].to_dataset()
-    ess = azs.ess(post, method="bulk")
-    rhat = azs.rhat(post)
-    min_ess = float(min(float(ess[v].min()) for v in ess.data_vars))
-    return {
-        "seconds": round(seconds, 1),
-        "divergences": int(stats["diverging"].sum()),
-        "mean_tree_size": round(float(stats["n_steps"].mean()), 1),
-        "min_ess_bulk": round(min_ess),
-        "max_rhat": round(float(max(float(rhat[v].max()) for v in rhat.data_vars)), 4),
-        "ess_per_second": round(min_ess / seconds, 2),
-    }
-
-
 def run_bayescount(frame: pd.DataFrame, draws: int, seed: int) -> dict:
     model = CountModel("count", "hours", time="time", family="poisson",
                        seasonality=SEASONALITY, latent="ar1",
@@ -72,7 +56,7 @@ def run_bayescount(frame: pd.DataFrame, draws: int, seed: int) -> dict:
         warnings.simplefilter("ignore")
         model.fit(frame, draws=draws, tune=draws, chains=4, random_seed=seed,
                   progressbar=False, thresholds=ConvergenceThresholds())
-    return _stats(model.idata_, time.perf_counter() - start)
+    return _stats(model.idata_, time.perf_counter() - start, SCALARS)
 
 
 def run_pymc_ar(frame: pd.DataFrame, draws: int, seed: int) -> dict:
@@ -93,7 +77,7 @@ def run_pymc_ar(frame: pd.DataFrame, draws: int, seed: int) -> dict:
         pm.Poisson("y", pt.exp(eta), observed=frame["count"].to_numpy())
         tree = pm.sample(draws, tune=draws, chains=4, random_seed=seed, progressbar=False,
                          nuts_sampler="nutpie", compute_convergence_checks=False)
-    return _stats(tree, time.perf_counter() - start)
+    return _stats(tree, time.perf_counter() - start, SCALARS)
 
 
 def main() -> None:

@@ -39,6 +39,15 @@ def graph_mu(model: pm.Model):
     return found[0]
 
 
+def prior_with_graph_mu(cm, design, prepared):
+    """The built model and 6 joint prior draws, with the graph's ``mu`` as ``mu_graph``."""
+    model = build_model(cm.spec, design, prepared)
+    with model:
+        pm.Deterministic("mu_graph", graph_mu(model), dims="obs")
+        prior = pm.sample_prior_predictive(draws=6, random_seed=7, compile_kwargs=FAST)
+    return model, prior["prior"].to_dataset()
+
+
 SCALED = {"dispersion_by": "service", "dispersion_scales_with_exposure": True}
 # Every family; the NB one with the per-service, exposure-scaled dispersion.
 SPEC_CASES = [
@@ -72,11 +81,7 @@ def numpy_log_likelihood(y, params) -> np.ndarray:
 def test_numpy_mu_and_likelihood_equal_the_graph(telemetry, family, options):
     cm = count_model(family, **options)
     design, prepared = cm.prepare(telemetry)
-    model = build_model(cm.spec, design, prepared)
-    with model:
-        pm.Deterministic("mu_graph", graph_mu(model), dims="obs")
-        prior = pm.sample_prior_predictive(draws=6, random_seed=7, compile_kwargs=FAST)
-    draws = prior["prior"].to_dataset()
+    model, draws = prior_with_graph_mu(cm, design, prepared)
     with model:
         loglik = pm.compute_log_likelihood(
             xr.DataTree.from_dict({"posterior": draws}),
@@ -174,11 +179,7 @@ def test_numpy_mu_equals_the_graph_with_a_latent_level(telemetry, options):
     the recorded deviations to the usual predictor: the two must agree."""
     cm = count_model("poisson", **options)
     design, prepared = cm.prepare(telemetry)
-    model = build_model(cm.spec, design, prepared)
-    with model:
-        pm.Deterministic("mu_graph", graph_mu(model), dims="obs")
-        prior = pm.sample_prior_predictive(draws=6, random_seed=7, compile_kwargs=FAST)
-    draws = prior["prior"].to_dataset()
+    model, draws = prior_with_graph_mu(cm, design, prepared)
     params = predictive_parameters(draws, cm.spec, design, prepared,
                                    rng=np.random.default_rng(0))
     # The latent level moves mu: without it numpy would not match.
