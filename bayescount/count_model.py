@@ -55,7 +55,7 @@ def _store_time(tree: xr.DataTree, time: pd.Series) -> None:
 
 
 #: Posterior variables left out of the default summary (one value per state or path step).
-_STATES = ("inv_sqrt_alpha", "latent", "latent_state", "latent_unit")
+_STATES = ("inv_sqrt_alpha", "latent", "latent_state", "latent_shock")
 
 
 class CountModel:

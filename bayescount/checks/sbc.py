@@ -43,7 +43,7 @@ from bayescount.exceptions import SpecError
 from bayescount.inference.compiled import INT32_MAX, CompiledSampler, data_updates
 from bayescount.inference.sampling import SamplerConfig
 from bayescount.models.builder import build_model
-from bayescount.models.spec import ModelSpec
+from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.prep.design import Design
 from bayescount.prep.validate import validate_frame
 
@@ -58,6 +58,7 @@ __all__ = [
     "normalized_ranks",
     "rank_uniformity",
     "sbc",
+    "sbc_latent_template",
     "sbc_template",
 ]
 
@@ -138,11 +139,30 @@ def sbc_template(
     return sim.frame.drop(columns="node")
 
 
+def sbc_latent_template(
+    n_series: int = 2, n_steps: int = 30, *, rate: float = 1e-3, seed: int = 0
+) -> pd.DataFrame:
+    """Return a tiny table for SBC of a latent level: ``n_series`` series on an hourly grid.
+
+    ``n_series * n_steps`` rows (60 by default), one per ``service`` and hour of
+    ``timestamp``, with ``requests`` (the exposure, 2,000-20,000) and ``errors``
+    (about ``rate`` per request: 2-20 per row by default; only their total matters:
+    it centres the intercept prior). Fit it with ``groups=["service"]`` and a latent
+    level: one path per service, one row per state.
+    """
+    from bayescount.testing import simulate_telemetry
+
+    sim = simulate_telemetry(1, n_series, 1, n_steps, rate=rate, window="1h", seed=seed)
+    return sim.frame.drop(columns=["region", "node", "load"])
+
+
 def default_parameters(spec: ModelSpec, design: Design) -> list[str]:
     """Scalars ranked by default: intercept, level sds, dispersion, a few effects.
 
-    Indexed parameters are written ``name[label]``: the first covariate coefficient
-    and the first label's effect of the two outermost levels.
+    Indexed parameters are written ``name[label]`` (``name[label, step]`` for the
+    latent level): the first covariate coefficient, the first label's effect of the
+    two outermost levels and, with a latent level, ``latent_sd``, ``latent_rho`` and
+    the first path's deviation at the middle step of the time grid.
     """
     names = ["intercept", *[f"{lvl.name}_sd" for lvl in design.levels]]
     if spec.is_negative_binomial and spec.dispersion_by is None:
@@ -152,24 +172,46 @@ def default_parameters(spec: ModelSpec, design: Design) -> list[str]:
     if design.covariate_terms:
         names.append(f"beta[{design.covariate_terms[0]}]")
     names += [f"{lvl.name}_effect[{lvl.labels[0]}]" for lvl in design.levels[:2]]
+    if spec.latent is not None:
+        middle = design.time_grid.length // 2
+        level = spec.latent_level
+        path = f"{design.level(level).labels[0]}, " if level else ""
+        names += ["latent_sd", "latent_rho", f"latent[{path}{middle}]"]
     return names
 
 
 def _select(ds: xr.Dataset, name: str) -> xr.DataArray:
-    """``ds[name]`` or ``ds[base].sel(dim=label)`` for ``base[label]``."""
-    base, _, label = name.partition("[")
+    """``ds[name]``, or one element ``base[label]`` / ``base[label, label, ...]``.
+
+    One label per non-draw dimension of ``base``, in order, matched to the string
+    form of its coordinates (``latent[r0-s0, 15]``: path ``r0-s0``, time step 15).
+    With several dimensions the labels are split at the last commas, so only the
+    first may contain a comma.
+    """
+    base, _, inside = name.partition("[")
     if base not in ds:
         raise SpecError(f"Unknown parameter {name!r}; the model has {sorted(ds.data_vars)}.")
     da = ds[base]
-    if not label:
-        if set(da.dims) - {"chain", "draw"}:
+    dims = [d for d in da.dims if d not in ("chain", "draw")]
+    if not inside:
+        if dims:
             raise SpecError(f"{name!r} is not a scalar; name one element, e.g. '{base}[...]'.")
         return da
-    label = label.rstrip("]")
-    (dim,) = [d for d in da.dims if d not in ("chain", "draw")]
-    if label not in da[dim].values:
-        raise SpecError(f"{name!r}: no {dim} {label!r}; labels are {list(da[dim].values)}.")
-    return da.sel({dim: label})
+    inside = inside.removesuffix("]")
+    labels = [inside] if len(dims) <= 1 else [
+        part.strip() for part in inside.rsplit(",", len(dims) - 1)
+    ]
+    if len(labels) != len(dims):
+        raise SpecError(f"{name!r}: name one label per dimension of {base!r} {dims}, "
+                        f"separated by commas.")
+    positions = {}
+    for dim, label in zip(dims, labels, strict=True):
+        values = da[dim].values
+        found = np.flatnonzero(values.astype(str) == label)
+        if not found.size:
+            raise SpecError(f"{name!r}: no {dim} {label!r}; labels are {list(values)}.")
+        positions[dim] = int(found[0])
+    return da.isel(positions)
 
 
 # ------------------------------------------------------------------------ report
@@ -322,11 +364,21 @@ class SBCReport:
 
 # -------------------------------------------------------------------------- run
 def _parameterization(spec: ModelSpec, design: Design) -> dict[str, str]:
-    """Explicit choices of the spec; ``"auto"`` levels non-centred (data vary by draw)."""
-    return {
+    """Explicit choices of the spec, else non-centred (prior draws vary the data).
+
+    A latent level left on ``"auto"`` is non-centred with normal innovations
+    (``"ar1"``) and centred otherwise (``"ar1_laplace"`` has no non-centred form).
+    """
+    how = {
         lvl.name: spec.parameterization.get(lvl.name, "auto").replace("auto", "non_centered")
         for lvl in design.levels
     }
+    if spec.latent is not None:
+        asked = spec.parameterization.get(LATENT_KEY, "auto")
+        if asked == "auto":
+            asked = "non_centered" if spec.latent == "ar1" else "centered"
+        how[LATENT_KEY] = asked
+    return how
 
 
 def _thin(values: np.ndarray, n: int) -> np.ndarray:
@@ -357,11 +409,13 @@ def sbc(
     ----------
     model : CountModel, ModelSpec or dict
         The model (its specification), or :class:`~bayescount.CountModel` arguments.
-        Levels left on ``"auto"`` parameterization are non-centred.
+        Levels left on ``"auto"`` parameterization are non-centred; so is an
+        ``"ar1"`` latent level (``"ar1_laplace"`` is centred only).
     data : pandas.DataFrame
         Template rows: exposures, groups, covariates and times are kept, counts are
         simulated (the template's counts only centre the intercept prior). Keep it
-        small: every simulation is a full NUTS fit (:func:`sbc_template`).
+        small: every simulation is a full NUTS fit (:func:`sbc_template`;
+        :func:`sbc_latent_template` for a latent level).
     simulations : int
         Parameter draws from the prior, each simulated and fitted once.
     draws, tune, chains : int

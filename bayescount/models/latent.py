@@ -36,6 +36,7 @@ from bayescount.prep.design import Design
 
 __all__ = [
     "LATENT_TIME_DIM",
+    "ar1_filter",
     "latent_deviations",
     "latent_states",
     "path_levels",
@@ -155,15 +156,39 @@ def latent_states(spec: ModelSpec, design: Design, mean):
     return states
 
 
+def ar1_filter(shocks, rho, length: int):
+    """Return ``y[t] = rho y[t-1] + shocks[t]`` (``y[0] = shocks[0]``) along the last axis.
+
+    ``length`` is the (static) size of that axis.
+
+    A Hillis-Steele prefix scan: ``ceil(log2 T)`` vectorised rounds of
+    ``y[t] += rho^k y[t-k]`` for ``k = 1, 2, 4, ...``; no ``scan`` op, stable for
+    ``0 <= rho < 1`` (every factor is at most 1).
+    """
+    out, factor, shift = shocks, rho, 1
+    while shift < length:
+        earlier = pt.concatenate(
+            [pt.zeros_like(out[..., :shift]), out[..., : length - shift]], axis=-1
+        )
+        out = out + factor * earlier
+        factor, shift = factor * factor, shift * 2
+    return out
+
+
 def latent_deviations(spec: ModelSpec, design: Design):
-    """Non-centred (normal innovations): unit-variance paths scaled by ``latent_sd``."""
+    """Non-centred (normal innovations): paths built from iid standard normal shocks.
+
+    ``unit[0] = e[0]``, ``unit[t] = rho unit[t-1] + sqrt(1 - rho^2) e[t]`` (unit marginal
+    variance), scaled by ``latent_sd``: non-centred in both ``latent_sd`` and
+    ``latent_rho``, so neither funnels into the paths when the counts are sparse.
+    """
     if spec.latent != "ar1":
         raise ValueError("Only normal innovations have a non-centred form.")
-    level = spec.latent_level
-    batch = (len(design.level(level).labels),) if level else ()
     sd, rho = _scales(spec)
-    shrink = pt.sqrt(1.0 - pt.square(rho))
-    init = pm.Normal.dist(0.0, 1.0, shape=(*batch, 1))
-    unit = pm.AR("latent_unit", rho=rho[None], sigma=shrink, init_dist=init,
-                 steps=design.time_grid.length - 1, dims=_dims(spec))
+    length = design.time_grid.length
+    shocks = pm.Normal("latent_shock", 0.0, 1.0, dims=_dims(spec))
+    first = np.zeros(length)
+    first[0] = 1.0  # the first shock is the stationary start: no sqrt(1 - rho^2)
+    scale = first + (1.0 - first) * pt.sqrt(1.0 - pt.square(rho))
+    unit = ar1_filter(shocks * scale, rho, length)
     return pm.Deterministic("latent", sd * unit, dims=_dims(spec))

@@ -77,7 +77,7 @@ def _latent_choice(spec: ModelSpec, design: Design, data: PreparedData) -> str:
     The information about one state (rows of one path at one time step) at the
     pooled rate, times the prior's typical latent variance (``0.25``), must reach
     ``spec.centered_threshold``: a median of about four counts per state for the
-    Poisson. Student-t paths are always centred.
+    Poisson. Laplace paths are always centred (no non-centred form).
     """
     if spec.latent != "ar1":
         return "centered"

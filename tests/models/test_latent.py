@@ -138,14 +138,36 @@ def test_auto_parameterization_centres_data_rich_paths():
 
 def test_prior_predictive_paths_have_the_stationary_spread():
     frame = _single_series(np.full(40, 10))
-    for latent in ("ar1", "ar1_laplace", "ar1_skew_laplace"):
+    cases = [(kind, "centered") for kind in ("ar1", "ar1_laplace", "ar1_skew_laplace")]
+    for latent, how in [*cases, ("ar1", "non_centered")]:
         cm = CountModel("count", "hours", time="time", latent=latent)
         design, prepared = cm.prepare(frame)
-        with build_model(cm.spec, design, prepared, {"latent": "centered"}):
-            prior = pm.sample_prior_predictive(draws=2000, random_seed=1,
-                                               var_names=["latent", "latent_sd"])
+        with build_model(cm.spec, design, prepared, {"latent": how}):
+            prior = pm.sample_prior_predictive(
+                draws=2000, random_seed=1, var_names=["latent", "latent_sd", "latent_rho"]
+            )
         dev = prior["prior"]["latent"].values[0]
         sd = prior["prior"]["latent_sd"].values[0]
-        # Standardised deviations at the last step: unit variance whatever the draw.
-        z = dev[:, -1] / sd
-        assert abs(z.std() - 1) < 0.06, latent
+        rho = prior["prior"]["latent_rho"].values[0]
+        # Standardised deviations at the first and last step: unit variance whatever
+        # the draw; consecutive steps correlate by rho.
+        z = dev / sd[:, None]
+        assert abs(z[:, 0].std() - 1) < 0.06 and abs(z[:, -1].std() - 1) < 0.06, latent
+        assert abs(np.mean(z[:, -1] * z[:, -2]) - rho.mean()) < 0.06, (latent, how)
+
+
+@pytest.mark.parametrize("length", [1, 2, 37, 64])
+def test_ar1_filter_is_the_recursion(length):
+    import pytensor
+    import pytensor.tensor as pt
+
+    from bayescount.models.latent import ar1_filter
+
+    shocks, rho = pt.matrix("shocks"), pt.scalar("rho")
+    run = pytensor.function([shocks, rho], ar1_filter(shocks, rho, length),
+                            on_unused_input="ignore")
+    b = np.random.default_rng(0).normal(size=(3, length))
+    expected = b.copy()
+    for t in range(1, length):
+        expected[:, t] = 0.8 * expected[:, t - 1] + b[:, t]
+    np.testing.assert_allclose(run(b, 0.8), expected, rtol=1e-12, atol=1e-14)
