@@ -93,18 +93,6 @@ def observed_counts(model: CountModel) -> np.ndarray:
     return model.idata_["observed_data"]["y"].values.astype(np.int64)
 
 
-def _rows(prepared: PreparedData, rows: slice) -> PreparedData:
-    return PreparedData(
-        index=prepared.index[rows],
-        counts=None if prepared.counts is None else prepared.counts[rows],
-        exposure=prepared.exposure[rows],
-        covariates=prepared.covariates[rows],
-        fourier=prepared.fourier[rows],
-        group_codes={k: v[rows] for k, v in prepared.group_codes.items()},
-        new_labels=prepared.new_labels,
-    )
-
-
 def prepare_holdout(model: CountModel, frame: pd.DataFrame) -> tuple[pd.DataFrame, PreparedData]:
     """Validate and encode held-out rows, which must carry the counts column."""
     require_fitted(model)
@@ -130,8 +118,9 @@ def chunked_parameters(
     """Per-draw predictive parameters for ``chunk_size`` rows at a time.
 
     Peak memory is O(chunk_size x draws). A label not seen when fitting gets its
-    effect drawn anew in each chunk; each row's *marginal* predictive distribution,
-    all that coverage uses, is unchanged by that.
+    effect, and a latent path past the fitted grid its continuation, drawn anew in
+    each chunk; each row's *marginal* predictive distribution, all that coverage
+    uses, is unchanged by that.
     """
     if not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
         raise SpecError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
@@ -139,7 +128,7 @@ def chunked_parameters(
     for start in range(0, prepared.n, chunk_size):
         rows = slice(start, min(start + chunk_size, prepared.n))
         params = predictive_parameters(
-            posterior, model.spec, model.design_, _rows(prepared, rows), rng=rng
+            posterior, model.spec, model.design_, prepared.take(rows), rng=rng
         )
         yield rows, params
 

@@ -110,6 +110,19 @@ class PreparedData:
         """``log(exposure)``, the model's offset."""
         return np.log(self.exposure)
 
+    def take(self, rows: slice | np.ndarray) -> PreparedData:
+        """Return the rows ``rows`` (a slice or positions) of every array."""
+        return PreparedData(
+            index=self.index[rows],
+            counts=None if self.counts is None else self.counts[rows],
+            exposure=self.exposure[rows],
+            covariates=self.covariates[rows],
+            fourier=self.fourier[rows],
+            group_codes={k: v[rows] for k, v in self.group_codes.items()},
+            new_labels=self.new_labels,
+            time_steps=None if self.time_steps is None else self.time_steps[rows],
+        )
+
 
 @dataclass(frozen=True)
 class Design:

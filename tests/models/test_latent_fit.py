@@ -94,3 +94,20 @@ def test_backtest_of_a_latent_model_forecasts_past_the_grid(series):
     # One hour after an origin the last state is known: a sharper 90% band than later.
     width = {r.group: r.mean_width for r in report.coverage.scope("horizon") if r.level == 0.9}
     assert width["1"] < width["6"]
+
+
+def test_coverage_report_of_the_next_day(fitted, series):
+    """Held-out hours past the grid, scored in chunks (the path continues per chunk)."""
+    from bayescount.checks import coverage_report
+
+    rng = np.random.default_rng(5)
+    dev, rows = series["dev"].iloc[-1], []
+    for h in range(1, 25):
+        dev = RHO * dev + SD * np.sqrt(1 - RHO**2) * rng.standard_normal()
+        rows.append({"time": series["time"].iloc[-1] + pd.Timedelta(hours=h),
+                     "count": rng.poisson(RATE * np.exp(dev)), "hours": 1.0})
+    report = coverage_report(fitted, pd.DataFrame(rows), chunk_size=7)
+    overall = {r.level: r for r in report.overall}
+    assert overall[0.9].n == 24
+    assert all(0.0 <= r.coverage <= 1.0 for r in overall.values())
+    assert overall[0.5].mean_width < overall[0.95].mean_width
