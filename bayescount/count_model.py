@@ -182,9 +182,16 @@ class CountModel:
     def prior_predictive(
         self, data: pd.DataFrame, draws: int = 500, random_seed: int | None = None
     ) -> xr.DataTree:
-        """Draw from the prior and prior predictive distributions for ``data``'s rows."""
+        """Draw from the prior and prior predictive distributions for ``data``'s rows.
+
+        The one-off sampling function is compiled without numba (``FAST_COMPILE``):
+        for a single call compiling dominates, and the latent level's numpy path
+        generator would otherwise run in numba's object mode, with a warning.
+        """
         with self.build(data):
-            return pm.sample_prior_predictive(draws=draws, random_seed=random_seed)
+            return pm.sample_prior_predictive(
+                draws=draws, random_seed=random_seed, compile_kwargs={"mode": "FAST_COMPILE"}
+            )
 
     # ---------------------------------------------------------------- fitting
     def fit(

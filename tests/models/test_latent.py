@@ -171,3 +171,19 @@ def test_ar1_filter_is_the_recursion(length):
     for t in range(1, length):
         expected[:, t] = 0.8 * expected[:, t - 1] + b[:, t]
     np.testing.assert_allclose(run(b, 0.8), expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("latent", [None, "ar1_skew_laplace"])
+def test_prior_predictive_is_reproducible_and_quiet(latent):
+    import warnings
+
+    frame = _single_series(np.full(48, 30))
+    model = CountModel("count", "hours", time="time", seasonality="daily", latent=latent)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numba object-mode (or any other) warning
+        first = model.prior_predictive(frame, draws=50, random_seed=4)
+    again = model.prior_predictive(frame, draws=50, random_seed=4)
+    y = first["prior_predictive"]["y"]
+    assert y.sizes["draw"] == 50 and y.sizes["obs"] == 48
+    np.testing.assert_array_equal(y.values, again["prior_predictive"]["y"].values)
+    assert ("latent_sd" in first["prior"]) == (latent is not None)
