@@ -74,11 +74,11 @@ def latent_values(
     walk(before, lambda used: states[..., used, 0], -steps[before])
     new = np.flatnonzero(~known)
     if new.size:
-        new_paths = paths[new]
-        first = {p: steps[new][new_paths == p].min() for p in np.unique(new_paths)}
+        first = np.full(paths.max() + 1, np.iinfo(np.int64).max)
+        np.minimum.at(first, paths[new], steps[new])  # each new path starts at its first row
         walk(
             new,
             lambda used: sd * noise((chains, draws, len(used))),
-            steps[new] - np.array([first[p] for p in new_paths]),
+            steps[new] - first[paths[new]],
         )
     return out

@@ -115,7 +115,7 @@ def _centred_latent(spec, design, data, codes, intercept, effects, fourier):
         mean = mean[..., None] + pt.dot(pt.as_tensor(grid_fourier), fourier)
     else:
         mean = mean[..., None] + pt.zeros(design.time_grid.length)
-    states = latent_states(spec, design, mean)
+    states = latent_states(spec, mean)
     t = pm.Data("time_idx", data.time_steps, dims=OBS_DIM)
     level = spec.latent_level
     out = states[codes[level], t] if level else states[t]

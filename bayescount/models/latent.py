@@ -136,7 +136,7 @@ def _scales(spec: ModelSpec):
     return spec.priors.latent_sd.create("latent_sd"), spec.priors.latent_rho.create("latent_rho")
 
 
-def latent_states(spec: ModelSpec, design: Design, mean):
+def latent_states(spec: ModelSpec, mean):
     """Centred: sample the paths' log-rate states around ``mean`` (dims of the paths).
 
     Records the deviations ``states - mean`` as ``latent``; returns the states.
