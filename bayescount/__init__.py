@@ -4,6 +4,7 @@ The public API, in the order data flows::
 
     CountSchema, validate_frame      prepare
     CountModel, ModelSpec, Priors    specify, build and fit
+    Fit                              the frozen result every check and forecast takes
     check_convergence, Prediction    convergence gate and predictions
     check_model, coverage_report     posterior predictive checks, calibrated coverage
     compare_families, select_family  LOO model comparison
@@ -52,6 +53,7 @@ from bayescount.forecast import (
 from bayescount.inference import (
     ConvergenceReport,
     ConvergenceThresholds,
+    Fit,
     Prediction,
     SamplerConfig,
     check_convergence,
@@ -90,6 +92,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "Exponential",
+    "Fit",
     "FitFileError",
     "HalfNormal",
     "HalfStudentT",

@@ -3,59 +3,27 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import arviz_stats as azs
-import numpy as np
 import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from bayescount.exceptions import NotFittedError, SpecError
-from bayescount.inference.convergence import (
-    ConvergenceThresholds,
-    check_convergence,
-)
-from bayescount.inference.predict import Prediction, predictive_parameters, sample_counts
+from bayescount.exceptions import NotFittedError
+from bayescount.inference.convergence import ConvergenceReport, ConvergenceThresholds
+from bayescount.inference.fit import Fit, fit_table, package_versions, prepare_training
+from bayescount.inference.predict import Prediction
 from bayescount.inference.sampling import SampleFn, SamplerConfig, run_sampler
 from bayescount.models.builder import build_model
-from bayescount.models.parameterization import choose_parameterization
 from bayescount.models.priors import Priors
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.schema import CountSchema
 from bayescount.prep.seasonality import Seasonality, parse_seasonality
-from bayescount.prep.validate import validate_frame
 
-__all__ = ["CountModel"]
-
-_VERSIONED = ("bayescount", "pymc", "pytensor", "nutpie", "arviz-base", "arviz-stats", "xarray",
-              "numpy", "pandas")
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of the packages a fit depends on."""
-    out = {}
-    for name in _VERSIONED:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def _store_time(tree: xr.DataTree, time: pd.Series) -> None:
-    """Keep the fitted rows' timestamps (naive UTC) beside the model's constant data."""
-    values = time.dt.tz_convert("UTC").dt.tz_localize(None) if time.dt.tz else time
-    const = tree["constant_data"].to_dataset()
-    tree["constant_data"] = xr.DataTree(const.assign(time=("obs", values.to_numpy())))
-
-
-#: Posterior variables left out of the default summary (one value per state or path step).
-_STATES = ("inv_sqrt_alpha", "latent", "latent_state", "latent_shock")
+__all__ = ["CountModel", "package_versions"]
 
 
 class CountModel:
@@ -156,11 +124,12 @@ class CountModel:
     @property
     def is_fitted(self) -> bool:
         """Whether :meth:`fit` (or :func:`bayescount.load`) has run."""
-        return hasattr(self, "idata_")
+        return "fit_" in self.__dict__
 
-    def _require_fit(self) -> None:
+    def _fitted(self) -> Fit:
         if not self.is_fitted:
             raise NotFittedError("The model hasn't been fit yet; call .fit(data) first.")
+        return self.fit_
 
     @property
     def schema(self) -> CountSchema:
@@ -170,13 +139,12 @@ class CountModel:
     # --------------------------------------------------------------- building
     def prepare(self, data: pd.DataFrame) -> tuple[Design, PreparedData]:
         """Validate ``data`` and encode it, fitting a new :class:`Design`."""
-        frame = validate_frame(data, self.schema)
-        design = self.spec.fit_design(frame)
-        return design, design.transform(frame)
+        _, design, prepared = prepare_training(self.spec, data)
+        return design, prepared
 
     def build(self, data: pd.DataFrame) -> pm.Model:
         """Build the (unfitted) PyMC model for ``data``."""
-        design, prepared = self.prepare(data)
+        _, design, prepared = prepare_training(self.spec, data)
         return build_model(self.spec, design, prepared)
 
     def prior_predictive(
@@ -213,12 +181,25 @@ class CountModel:
     ) -> CountModel:
         """Validate and encode ``data``, sample with NUTS and run the convergence gate.
 
-        Returns ``self``. Fitted state: ``idata_`` (the :class:`xarray.DataTree`),
-        ``design_``, ``parameterization_``, ``sampler_config_``, ``convergence_``,
-        ``versions_``. See :class:`~bayescount.inference.SamplerConfig` for the sampler
-        options (``mass_matrix="low_rank"`` helps when covariates are constant within
-        groups). A failing gate warns with
-        :class:`~bayescount.exceptions.ConvergenceWarning`.
+        Returns ``self``; the result is :attr:`fit_`, a frozen :class:`~bayescount.Fit`
+        (``idata_``, ``design_``, ``parameterization_``, ``sampler_config_``,
+        ``convergence_`` and ``versions_`` are views of it). See
+        :class:`~bayescount.inference.SamplerConfig` for the sampler options
+        (``mass_matrix="low_rank"`` helps when covariates are constant within groups).
+
+        Raises
+        ------
+        DataError
+            Invalid rows (the message names the column and rows).
+        SamplerError
+            The sampler failed or is not installed.
+        FitInterrupted
+            SIGINT or SIGTERM while sampling; the model stays as it was.
+
+        Warns
+        -----
+        ConvergenceWarning
+            The convergence gate failed (divergences, R-hat, ESS, tree depth, E-BFMI).
         """
         config = SamplerConfig(
             sampler=sampler,  # type: ignore[arg-type]
@@ -232,21 +213,41 @@ class CountModel:
             log_likelihood=log_likelihood,
             mass_matrix=mass_matrix,  # type: ignore[arg-type]
         )
-        frame = validate_frame(data, self.schema)
-        design = self.spec.fit_design(frame)
-        prepared = design.transform(frame)
-        how = choose_parameterization(self.spec, design, prepared)
-        model = build_model(self.spec, design, prepared, how)
-        tree = sample_fn(model, config)
-        if self.schema.time is not None:
-            _store_time(tree, frame[self.schema.time])
-        self.design_ = design
-        self.parameterization_ = how
-        self.sampler_config_ = config
-        self.versions_ = package_versions()
-        self.idata_ = tree
-        self.convergence_ = check_convergence(tree, thresholds, how)
+        self.fit_ = fit_table(
+            self.spec, data, config, thresholds=thresholds, sample_fn=sample_fn
+        )
         return self
+
+    # ------------------------------------------------------------- fitted views
+    @property
+    def idata_(self) -> xr.DataTree:
+        """The fit's :class:`xarray.DataTree` (``fit_.tree``)."""
+        return self._fitted().tree
+
+    @property
+    def design_(self) -> Design:
+        """The fitted design (``fit_.design``)."""
+        return self._fitted().design
+
+    @property
+    def parameterization_(self) -> Mapping[str, str]:
+        """Centered / non-centered per level, as sampled (``fit_.parameterization``)."""
+        return self._fitted().parameterization
+
+    @property
+    def sampler_config_(self) -> SamplerConfig:
+        """How NUTS was run (``fit_.sampler_config``)."""
+        return self._fitted().sampler_config
+
+    @property
+    def convergence_(self) -> ConvergenceReport:
+        """The convergence gate (``fit_.convergence``)."""
+        return self._fitted().convergence
+
+    @property
+    def versions_(self) -> Mapping[str, str]:
+        """Package versions that produced the fit (``fit_.versions``)."""
+        return self._fitted().versions
 
     # ------------------------------------------------------------- prediction
     def predict(
@@ -257,99 +258,19 @@ class CountModel:
         unseen: Literal["population", "error"] = "population",
         random_seed: int | None = None,
     ) -> Prediction:
-        """Posterior predictive counts (or rates) for new rows, or the fitted rows.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame, optional
-            Rows to predict, with the exposure column (required, > 0), the group and
-            covariate columns, and the time column when the model is seasonal. The
-            counts column is optional. Default: the rows the model was fitted on.
-        scale : {"counts", "rate"}
-            ``"counts"``: predicted counts for each row's exposure. ``"rate"``: the same
-            draws divided by the exposure (events per exposure unit).
-        unseen : {"population", "error"}
-            Group labels not seen when fitting: drawn from their level's population
-            distribution (default) or refused. A label seen under another parent is
-            always an error (nesting is strict).
-        random_seed : int, optional
-            Seed of the predictive draws; the same seed gives identical numbers.
-        """
-        self._require_fit()
-        if scale not in ("counts", "rate"):
-            raise SpecError(f"scale must be 'counts' or 'rate', got {scale!r}.")
-        if data is None:
-            prepared, rows = self.training_rows()
-        else:
-            frame = validate_frame(data, self.schema, for_prediction=True)
-            prepared = self.design_.transform(frame, for_prediction=True)
-            rows = data.copy()  # prediction never drops rows
-        rng = np.random.default_rng(random_seed)
-        params = predictive_parameters(
-            self.idata_["posterior"].to_dataset(),
-            self.spec,
-            self.design_,
-            prepared,
-            unseen=unseen,
-            rng=rng,
-        )
-        draws = sample_counts(params, rng)
-        if scale == "rate":
-            draws = (draws / prepared.exposure).rename("rate")
-        return Prediction(draws=draws, rows=rows, scale=scale)
+        """Posterior predictive counts (or rates); see :meth:`bayescount.Fit.predict`."""
+        return self._fitted().predict(data, scale=scale, unseen=unseen, random_seed=random_seed)
 
     def training_rows(self) -> tuple[PreparedData, pd.DataFrame]:
-        """Return the encoded training rows and a table of them, from the stored fit.
-
-        The table has the group labels, the time (when the model has a time
-        column), the exposure and the counts of each fitted row, in fitted order.
-        """
-        self._require_fit()
-        const = self.idata_["constant_data"].to_dataset()
-        counts = self.idata_["observed_data"]["y"].values.astype(np.int64)
-        n = len(counts)
-        codes = {lv.name: const[f"{lv.name}_idx"].values for lv in self.design_.levels}
-        prepared = PreparedData(
-            index=pd.RangeIndex(n),
-            counts=counts,
-            exposure=const["exposure"].values,
-            covariates=const["X"].values if "X" in const else np.zeros((n, 0)),
-            fourier=const["F"].values if "F" in const else np.zeros((n, 0)),
-            group_codes=codes,
-            time_steps=const["time_idx"].values if "time_idx" in const else None,
-        )
-        rows = pd.DataFrame(
-            {lv.name: np.asarray(lv.labels, dtype=object)[codes[lv.name]]
-             for lv in self.design_.levels}
-        )
-        if self.schema.time is not None and "time" in const:
-            rows[self.schema.time] = const["time"].values
-        rows[self.schema.exposure or "exposure"] = prepared.exposure
-        rows[self.schema.counts] = counts
-        return prepared, rows
-
+        """Return the encoded training rows and a table of them (see ``Fit.training_rows``)."""
+        return self._fitted().training_rows()
 
     # -------------------------------------------------------------- reporting
     def summary(
         self, var_names: Sequence[str] | None = None, ci_prob: float = 0.94
     ) -> pd.DataFrame:
-        """Posterior mean, sd, HDI, R-hat and ESS of the model's parameters.
-
-        By default: the intercept, group standard deviations, covariate and Fourier
-        coefficients, dispersion, zero-inflation and the latent level's ``latent_sd``,
-        ``latent_rho`` and ``latent_skew`` (not the per-group effects or latent states).
-        """
-        self._require_fit()
-        posterior = self.idata_["posterior"]
-        if var_names is None:
-            var_names = [
-                v
-                for v in posterior.data_vars
-                if not (v.endswith("_effect") or v.endswith("_free") or v in _STATES)
-            ]
-        return azs.summary(
-            self.idata_, var_names=list(var_names), ci_prob=ci_prob, ci_kind="hdi", round_to="none"
-        )
+        """Posterior summary of the parameters; see :meth:`bayescount.Fit.summary`."""
+        return self._fitted().summary(var_names, ci_prob)
 
     def __repr__(self) -> str:
         s = self.spec.schema
@@ -369,19 +290,18 @@ class CountModel:
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
         """Write the fit to one NetCDF file, atomically; see :func:`bayescount.io.save_fit`."""
-        from bayescount.io.fitfile import save_fit
-
-        self._require_fit()
-        return save_fit(self, path)
+        return self._fitted().save(path)
 
     @classmethod
     def load(cls, path: str | Path) -> CountModel:
-        """Load a fit saved by :meth:`save`; see :func:`bayescount.io.load_fit`."""
+        """Load a fit saved by :meth:`save` into a fitted model; see :func:`bayescount.load`."""
         from bayescount.io.fitfile import load_fit
 
-        return load_fit(path)
+        return cls.from_fit(load_fit(path))
 
-    def _restore(self, **state: Any) -> CountModel:
-        for key, value in state.items():
-            setattr(self, key, value)
-        return self
+    @classmethod
+    def from_fit(cls, fit: Fit) -> CountModel:
+        """Wrap a :class:`~bayescount.Fit` in a fitted model."""
+        model = cls.from_spec(fit.spec)
+        model.fit_ = fit
+        return model

@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 
 from bayescount.checks._display import html_block, json_number
-from bayescount.checks._draws import require_fitted
 from bayescount.exceptions import SpecError
+from bayescount.inference.fit import as_fit
 from bayescount.models.spec import FAMILIES
 
 if TYPE_CHECKING:
     from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = [
     "FAMILY_ORDER",
@@ -77,7 +78,7 @@ class Comparison:
     """
 
     rows: tuple[ComparisonRow, ...]
-    models: Mapping[str, CountModel] = field(default_factory=dict, repr=False, compare=False)
+    models: Mapping[str, Fit] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def best(self) -> str:
@@ -123,9 +124,8 @@ class Comparison:
                           [r.warning for r in self.rows if r.warning])
 
 
-def _loo(name: str, model: CountModel):
-    require_fitted(model)
-    if "log_likelihood" not in model.idata_.children:
+def _loo(name: str, fit: Fit):
+    if "log_likelihood" not in fit.tree.children:
         raise SpecError(
             f"Model {name!r} was fitted without the pointwise log-likelihood, which LOO "
             "needs. Refit it with fit(..., log_likelihood=True)."
@@ -133,16 +133,17 @@ def _loo(name: str, model: CountModel):
     with warnings.catch_warnings():
         # High Pareto k values are counted and reported per model (ComparisonRow.warning).
         warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
-        return azs.loo(model.idata_, pointwise=True)
+        return azs.loo(fit.tree, pointwise=True)
 
 
-def compare_models(models: Mapping[str, CountModel]) -> Comparison:
+def compare_models(models: Mapping[str, Fit]) -> Comparison:
     """Compare fitted models by PSIS-LOO (:func:`arviz_stats.compare`).
 
     Parameters
     ----------
-    models : mapping of str to CountModel
-        At least two models fitted on the same rows with ``log_likelihood=True``.
+    models : mapping of str to Fit
+        At least two fits (or fitted models) of the same rows with
+        ``log_likelihood=True``.
 
     Returns
     -------
@@ -153,6 +154,7 @@ def compare_models(models: Mapping[str, CountModel]) -> Comparison:
     """
     if len(models) < 2:
         raise SpecError(f"Compare at least two models, got {len(models)}: {list(models)}.")
+    models = {name: as_fit(m) for name, m in models.items()}
     elpds = {name: _loo(name, m) for name, m in models.items()}
     sizes = {name: e.n_data_points for name, e in elpds.items()}
     if len(set(sizes.values())) > 1:

@@ -34,15 +34,16 @@ import pandas as pd
 
 from bayescount.checks._array import crps_from_samples, interval_score, wilson_interval
 from bayescount.checks._display import html_block, json_number
-from bayescount.checks._draws import chunked_parameters, draw_subset, prepare_holdout
 from bayescount.exceptions import ColumnNotFoundError, SpecError
+from bayescount.inference.draws import chunked_parameters, draw_subset
+from bayescount.inference.fit import as_fit
 from bayescount.inference.predict import SAMPLE_DIMS, PredictiveParameters
 from bayescount.inference.predictive_cdf import MAX_WALK, draws_first, pit_bounds
 
 if TYPE_CHECKING:
     import matplotlib.figure
 
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -485,7 +486,7 @@ def _column(frame: pd.DataFrame, name: str | None, role: str) -> np.ndarray | No
 
 
 def coverage_report(
-    model: CountModel,
+    fit: Fit,
     holdout_frame: pd.DataFrame,
     levels: Sequence[float] = DEFAULT_LEVELS,
     *,
@@ -499,8 +500,8 @@ def coverage_report(
 
     Parameters
     ----------
-    model : CountModel
-        A fitted (or loaded) model.
+    fit : Fit
+        A fit (or a fitted :class:`~bayescount.CountModel`).
     holdout_frame : pandas.DataFrame
         Rows not used in fitting, with the counts, exposure, group (and time and
         covariate) columns. Unseen group labels get population-level predictions.
@@ -526,8 +527,9 @@ def coverage_report(
     lv = _levels(levels)
     groups = _column(holdout_frame, by, "by")
     horizons = _column(holdout_frame, horizon, "horizon")
-    _clean, prepared = prepare_holdout(model, holdout_frame)
-    posterior = draw_subset(model.idata_["posterior"].to_dataset(), max_draws)
+    fit = as_fit(fit)
+    _clean, prepared = fit.prepare(holdout_frame, require_counts=True)
+    posterior = draw_subset(fit.posterior, max_draws)
     n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
     if chunk_size is None:
         chunk_size = max(1, CHUNK_ELEMENTS // n_draws)
@@ -536,7 +538,7 @@ def coverage_report(
     crps_rng = np.random.default_rng(seeds[1])
     parts = []
     for rows, params in chunked_parameters(
-        model,
+        fit,
         prepared,
         chunk_size=chunk_size,
         max_draws=max_draws,

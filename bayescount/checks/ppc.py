@@ -20,13 +20,14 @@ import pandas as pd
 
 from bayescount.checks._array import COUNT_STATISTICS, count_statistics, mid_p_value
 from bayescount.checks._display import html_block, json_number
-from bayescount.checks._draws import fitted_predictions, observed_counts, require_fitted
 from bayescount.checks.residuals import ResidualDiagnostics, residual_diagnostics
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.convergence import ConvergenceReport
+from bayescount.inference.draws import fitted_predictions
+from bayescount.inference.fit import as_fit
 
 if TYPE_CHECKING:
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = ["ModelCheck", "PPCReport", "PPCStatistic", "check_model", "ppc_statistics"]
 
@@ -143,7 +144,7 @@ def _groups(rows: pd.DataFrame, n: int, by: str | None):
 
 
 def ppc_statistics(
-    model: CountModel,
+    fit: Fit,
     *,
     by: str | None = None,
     max_draws: int = 1000,
@@ -154,14 +155,14 @@ def ppc_statistics(
 
     Parameters
     ----------
-    model : CountModel
-        A fitted (or loaded) model.
+    fit : Fit
+        A fit (or a fitted :class:`~bayescount.CountModel`).
     by : str, optional
         A group level (e.g. ``"service"``); adds one check per label of that level.
     max_draws : int
         Predictive replicates: at most this many posterior draws, evenly spaced in
         each chain, each giving one replicate of every fitted row (drawn with
-        ``model.predict(None, random_seed=...)`` in blocks of draws to bound memory).
+        ``fit.predict(None, random_seed=...)`` in blocks of draws to bound memory).
     interval : float
         Probability of the reported central predictive interval of each statistic.
     random_seed : int, optional
@@ -178,18 +179,18 @@ def ppc_statistics(
         many groups about one statistic in ten is flagged by chance alone; look for
         patterns, not single flags.
     """
-    require_fitted(model)
+    fit = as_fit(fit)
     if not 0 < interval < 1:
         raise SpecError(f"interval must lie in (0, 1), got {interval!r}.")
-    levels = list(model.schema.groups)
+    levels = list(fit.schema.groups)
     if by is not None and by not in levels:
         raise ColumnNotFoundError(
             f"by={by!r} is not a group level of the model; choose one of {levels}."
         )
-    y = observed_counts(model)
+    y = fit.observed_counts()
     replicated: dict[str | None, list[dict[str, np.ndarray]]] = {}
     groups: list[tuple[str | None, np.ndarray]] = []
-    for prediction in fitted_predictions(model, max_draws, random_seed):
+    for prediction in fitted_predictions(fit, max_draws, random_seed):
         draws = prediction.draws.values.reshape(-1, len(y))
         groups = groups or list(_groups(prediction.rows, len(y), by))
         for label, idx in groups:
@@ -274,7 +275,7 @@ class ModelCheck:
 
 
 def check_model(
-    model: CountModel,
+    fit: Fit,
     *,
     data: pd.DataFrame | None = None,
     by: str | None = None,
@@ -285,8 +286,8 @@ def check_model(
 
     Parameters
     ----------
-    model : CountModel
-        A fitted (or loaded) model.
+    fit : Fit
+        A fit (or a fitted :class:`~bayescount.CountModel`).
     data : pandas.DataFrame, optional
         The training frame, used only to order each series by the time column for the
         residual autocorrelation (a fit does not store timestamps). Without it the
@@ -298,9 +299,9 @@ def check_model(
     random_seed : int, optional
         Seed of the replicates.
     """
-    require_fitted(model)
+    fit = as_fit(fit)
     return ModelCheck(
-        ppc=ppc_statistics(model, by=by, max_draws=max_draws, random_seed=random_seed),
-        residuals=residual_diagnostics(model, data=data, by=by),
-        convergence=model.convergence_,
+        ppc=ppc_statistics(fit, by=by, max_draws=max_draws, random_seed=random_seed),
+        residuals=residual_diagnostics(fit, data=data, by=by),
+        convergence=fit.convergence,
     )

@@ -25,13 +25,14 @@ import pandas as pd
 
 from bayescount.checks._array import lag1_autocorrelation
 from bayescount.checks._display import html_block, json_number
-from bayescount.checks._draws import chunked_parameters, observed_counts, require_fitted
 from bayescount.exceptions import ColumnNotFoundError, DataError
+from bayescount.inference.draws import chunked_parameters
+from bayescount.inference.fit import as_fit
 from bayescount.inference.predictive_cdf import family_moments
 from bayescount.prep.validate import validate_frame
 
 if TYPE_CHECKING:
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = [
     "CALIBRATION_BAND",
@@ -217,14 +218,14 @@ class ResidualDiagnostics:
         return html_block(str(self).splitlines()[0], self.to_frame(), self.problems)
 
 
-def _posterior_mean_moments(model: CountModel, chunk_size: int):
+def _posterior_mean_moments(fit: Fit, chunk_size: int):
     """Family mean and variance per fitted row at the posterior-mean parameters."""
-    prepared, rows = model.training_rows()
+    prepared, rows = fit.training_rows()
     mean = np.empty(prepared.n)
     var = np.empty(prepared.n)
     rng = np.random.default_rng(0)  # no unseen labels in the fitted rows: unused
     for sl, params in chunked_parameters(
-        model, prepared, chunk_size=chunk_size, max_draws=None, rng=rng
+        fit, prepared, chunk_size=chunk_size, max_draws=None, rng=rng
     ):
         dims = ("chain", "draw")
         mu = params.mu.mean(dims).values
@@ -234,13 +235,13 @@ def _posterior_mean_moments(model: CountModel, chunk_size: int):
     return mean, var, rows
 
 
-def _series_order(model: CountModel, data: pd.DataFrame | None, n: int, y: np.ndarray):
+def _series_order(fit: Fit, data: pd.DataFrame | None, n: int, y: np.ndarray):
     """Time stamps of the fitted rows (from ``data``), or ``None``."""
-    time = model.schema.time
+    time = fit.schema.time
     if data is None or time is None:
         return None
-    clean = validate_frame(data, model.schema)
-    if len(clean) != n or not np.array_equal(clean[model.schema.counts].to_numpy(), y):
+    clean = validate_frame(data, fit.schema)
+    if len(clean) != n or not np.array_equal(clean[fit.schema.counts].to_numpy(), y):
         raise DataError(
             f"data has {len(clean)} usable rows whose counts differ from the {n} rows the "
             "model was fitted on; pass the same frame that was given to fit()."
@@ -249,7 +250,7 @@ def _series_order(model: CountModel, data: pd.DataFrame | None, n: int, y: np.nd
 
 
 def residual_diagnostics(
-    model: CountModel,
+    fit: Fit,
     *,
     data: pd.DataFrame | None = None,
     by: str | None = None,
@@ -259,8 +260,8 @@ def residual_diagnostics(
 
     Parameters
     ----------
-    model : CountModel
-        A fitted (or loaded) model.
+    fit : Fit
+        A fit (or a fitted :class:`~bayescount.CountModel`).
     data : pandas.DataFrame, optional
         The training frame, only to order each series by time (see
         :func:`~bayescount.checks.check_model`).
@@ -275,16 +276,16 @@ def residual_diagnostics(
     coefficients, the dispersion(s) and the zero-inflation probability; partially
     pooled group effects are not counted, so ``chi2 / df`` leans slightly low.
     """
-    require_fitted(model)
-    y = observed_counts(model)
-    mean, var, rows = _posterior_mean_moments(model, chunk_size)
-    levels = list(model.schema.groups)
-    design = model.design_
+    fit = as_fit(fit)
+    y = fit.observed_counts()
+    mean, var, rows = _posterior_mean_moments(fit, chunk_size)
+    levels = list(fit.schema.groups)
+    design = fit.design
     n_params = 1 + len(design.covariate_terms) + len(design.fourier_terms)
-    if model.spec.is_negative_binomial:
-        by_d = model.spec.dispersion_by
+    if fit.spec.is_negative_binomial:
+        by_d = fit.spec.dispersion_by
         n_params += len(design.level(by_d).labels) if by_d else 1
-    n_params += int(model.spec.is_zero_inflated)
+    n_params += int(fit.spec.is_zero_inflated)
     chi2, df, ratio = pearson_dispersion(y, mean, var, n_params)
     resid = pearson_residuals(y, mean, var)
 
@@ -299,7 +300,7 @@ def residual_diagnostics(
             idx = labels == label
             calibration.append(_calibration(by, label, y[idx], mean[idx], var[idx], resid[idx]))
 
-    stamps = _series_order(model, data, len(y), y)
+    stamps = _series_order(fit, data, len(y), y)
     series_level = levels[-1] if levels else None
     series = (
         rows[series_level].astype(str).to_numpy()
@@ -329,7 +330,7 @@ def residual_diagnostics(
         autocorrelation=tuple(acfs),
         series_level=series_level,
         time_ordered=stamps is not None,
-        family=model.spec.family,
+        family=fit.spec.family,
     )
 
 

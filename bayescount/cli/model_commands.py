@@ -17,8 +17,8 @@ import pandas as pd
 
 from bayescount.cli._shared import parse_quantiles, print_json
 from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
-from bayescount.count_model import CountModel
 from bayescount.exceptions import DataError
+from bayescount.inference.fit import Fit
 from bayescount.io import load_fit, read_table
 
 __all__ = ["parameter_table", "register"]
@@ -35,9 +35,9 @@ PARAMETER_COLUMNS = ("mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk", "
 
 
 # ------------------------------------------------------------------ presentation
-def parameter_table(model: CountModel) -> pd.DataFrame:
+def parameter_table(fit: Fit) -> pd.DataFrame:
     """Posterior mean, sd, 94% HDI, R-hat and bulk/tail ESS, one row per parameter."""
-    summary = model.summary()
+    summary = fit.summary()
     low = next(c for c in summary.columns if c.startswith("hdi") and c.endswith("_lb"))
     high = next(c for c in summary.columns if c.startswith("hdi") and c.endswith("_ub"))
     table = summary.rename(columns={low: "hdi_low", high: "hdi_high"})
@@ -56,23 +56,23 @@ def _format_table(table: pd.DataFrame) -> str:
     return table.to_string(formatters=formatters)
 
 
-def _parameterization_line(model: CountModel) -> str:
-    how = model.parameterization_
+def _parameterization_line(fit: Fit) -> str:
+    how = fit.parameterization
     if not how:
         return "Parameterization: no group levels"
     return "Parameterization: " + ", ".join(f"{level}={c}" for level, c in how.items())
 
 
-def _model_text(model: CountModel) -> str:
+def _model_text(fit: Fit) -> str:
     return "\n".join(
         [
-            repr(model),
+            repr(fit),
             "",
             "Parameters (94% HDI):",
-            _format_table(parameter_table(model)),
+            _format_table(parameter_table(fit)),
             "",
-            _parameterization_line(model),
-            str(model.convergence_),
+            _parameterization_line(fit),
+            str(fit.convergence),
         ]
     )
 
@@ -84,31 +84,31 @@ def _fit(args: argparse.Namespace) -> int:
         raise IsADirectoryError(f"--out {out} is a directory; give a file path such as fit.nc.")
     model = model_from_args(args)
     frame = read_table(args.data)
-    model.fit(frame, **fit_kwargs_from_args(args))
-    model.save(out)
-    print(_model_text(model))
+    fit = model.fit(frame, **fit_kwargs_from_args(args)).fit_
+    fit.save(out)
+    print(_model_text(fit))
     print(f"\nSaved fit to {out}")
     return 0
 
 
 def _summary(args: argparse.Namespace) -> int:
-    model = load_fit(args.fit)
+    fit = load_fit(args.fit)
     if args.json:
-        table = parameter_table(model)
+        table = parameter_table(fit)
         doc = {
             "parameters": {
                 str(name): {c: float(row[c]) for c in PARAMETER_COLUMNS}
                 for name, row in table.iterrows()
             },
-            "convergence": model.convergence_.to_dict(),
-            "spec": model.spec.to_dict(),
-            "parameterization": dict(model.parameterization_),
+            "convergence": fit.convergence.to_dict(),
+            "spec": fit.spec.to_dict(),
+            "parameterization": dict(fit.parameterization),
         }
         print_json(doc)
         return 0
-    print(_model_text(model))
+    print(_model_text(fit))
     print("\nConvergence checks:")
-    print(model.convergence_.to_frame().to_string())
+    print(fit.convergence.to_frame().to_string())
     return 0
 
 

@@ -36,7 +36,7 @@ from bayescount.inference.predictive_cdf import (
 if TYPE_CHECKING:
     import matplotlib.figure
 
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = ["AnomalyReport", "anomaly_table", "detect_anomalies", "run_lengths"]
 
@@ -183,7 +183,7 @@ class AnomalyReport:
 
 
 def detect_anomalies(
-    model: CountModel,
+    model: Fit,
     data: pd.DataFrame,
     *,
     level: float = 0.99,
@@ -195,7 +195,7 @@ def detect_anomalies(
 
     Parameters
     ----------
-    model : CountModel
+    model : Fit
         A fitted model (baseline; fit it on data before the period checked).
     data : pandas.DataFrame
         Observed windows with the model's columns, counts included.

@@ -25,12 +25,13 @@ from bayescount.exceptions import ColumnNotFoundError, DataError, SpecError
 from bayescount.forecast._results import html_block, json_safe
 from bayescount.forecast.predictive import row_parameters
 from bayescount.forecast.rollup import GLOBAL, rollup_draws
+from bayescount.inference.fit import as_fit
 from bayescount.inference.predict import sample_counts
 
 if TYPE_CHECKING:
     import matplotlib.figure
 
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = ["Attribution", "attribute_incident", "excess_table", "indicator_effect",
            "mask_incident"]
@@ -163,7 +164,7 @@ class Attribution:
         return html_block("Incident attribution", self.table, lines)
 
 
-def indicator_effect(model: CountModel, term: str, ci: float = 0.9) -> dict[str, float]:
+def indicator_effect(model: Fit, term: str, ci: float = 0.9) -> dict[str, float]:
     """Multiplicative effect ``exp(beta)`` of a covariate term on the rate, with interval.
 
     Numeric covariates are standardised when fitting; the effect is returned per one
@@ -171,11 +172,12 @@ def indicator_effect(model: CountModel, term: str, ci: float = 0.9) -> dict[str,
     rate ratio of 1 versus 0. Categorical terms (``"deploy[yes]"``) are indicators of
     one level against the reference already.
     """
-    terms = list(model.design_.covariate_terms)
+    model = as_fit(model)
+    terms = list(model.design.covariate_terms)
     if term not in terms:
         raise SpecError(f"No covariate term {term!r}; the model's terms are {terms}.")
-    beta = model.idata_["posterior"]["beta"].sel(covariate=term).values.ravel()
-    by_name = {e.name: e for e in model.design_.encodings}
+    beta = model.posterior["beta"].sel(covariate=term).values.ravel()
+    by_name = {e.name: e for e in model.design.encodings}
     scale = by_name[term].scale if term in by_name and by_name[term].kind == "numeric" else 1.0
     effect = np.exp(beta / scale)
     lo, hi = np.quantile(effect, [(1 - ci) / 2, (1 + ci) / 2])
@@ -186,7 +188,7 @@ def indicator_effect(model: CountModel, term: str, ci: float = 0.9) -> dict[str,
 
 
 def attribute_incident(
-    model: CountModel,
+    model: Fit,
     data: pd.DataFrame,
     start,
     end,
@@ -201,7 +203,7 @@ def attribute_incident(
 
     Parameters
     ----------
-    model : CountModel
+    model : Fit
         Baseline fitted without the incident (see :func:`mask_incident`).
     data : pandas.DataFrame
         Observed rows with the model's columns and counts; rows outside the incident

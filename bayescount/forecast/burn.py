@@ -49,7 +49,7 @@ from bayescount.inference.predict import PredictiveParameters, sample_counts
 if TYPE_CHECKING:
     import matplotlib.figure
 
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = ["HORIZONS", "BurnForecast", "budget_consumed", "burn_rate", "forecast_burn"]
 
@@ -292,12 +292,12 @@ def _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb):
 
 
 def forecast_burn(
-    model: CountModel | PredictiveParameters | FutureDraws,
+    model: Fit | PredictiveParameters | FutureDraws,
     slo: SLOSpec,
     observed: ObservedSoFar,
     future: pd.DataFrame | None = None,
     *,
-    traffic_model: CountModel | None = None,
+    traffic_model: Fit | None = None,
     time: str | None = None,
     horizons: Sequence[str] = HORIZONS,
     rules: Sequence[BurnRule] | None = None,
@@ -310,7 +310,7 @@ def forecast_burn(
 
     Parameters
     ----------
-    model : CountModel, PredictiveParameters or FutureDraws
+    model : Fit, PredictiveParameters or FutureDraws
         A fitted error-count model (exposure = requests); or hand-built predictive
         parameters of the future rows (their exposure is the total events); or
         ready-made draws.
@@ -322,7 +322,7 @@ def forecast_burn(
     future : pandas.DataFrame
         Future windows: time, groups and the error model's exposure (a scenario, see
         :func:`~bayescount.forecast.future.scale_traffic`) or the traffic model's exposure.
-    traffic_model : CountModel, optional
+    traffic_model : Fit, optional
         A fitted request-count model whose predictive draws become the future totals.
     time : str, optional
         Time column of ``future``; default the model's.

@@ -39,7 +39,7 @@ from bayescount.inference.predictive_cdf import flat
 if TYPE_CHECKING:
     import matplotlib.figure
 
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
     from bayescount.inference.predict import PredictiveParameters
 
 __all__ = ["CapacityForecast", "capacity_table", "draw_intensities", "forecast_capacity"]
@@ -171,7 +171,7 @@ class CapacityForecast:
 
 
 def forecast_capacity(
-    model: CountModel,
+    model: Fit,
     base: pd.DataFrame,
     scenarios: Sequence[Scenario] = (),
     *,
@@ -187,7 +187,7 @@ def forecast_capacity(
 
     Parameters
     ----------
-    model : CountModel
+    model : Fit
         A fitted model.
     base : pandas.DataFrame
         Windows to forecast (the model's exposure, time and group columns), e.g. last

@@ -24,7 +24,7 @@ from bayescount.forecast.slo import parse_duration
 from bayescount.inference.predict import PredictiveParameters, sample_counts
 
 if TYPE_CHECKING:
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = ["FutureDraws", "future_draws", "scale_traffic"]
 
@@ -110,10 +110,10 @@ def scale_traffic(
 
 
 def future_draws(
-    model: CountModel,
+    model: Fit,
     future: pd.DataFrame,
     *,
-    traffic_model: CountModel | None = None,
+    traffic_model: Fit | None = None,
     time: str | None = None,
     random_seed: int | None = None,
 ) -> FutureDraws:
@@ -121,13 +121,13 @@ def future_draws(
 
     Parameters
     ----------
-    model : CountModel
+    model : Fit
         Fitted error-count model whose exposure is requests.
     future : pandas.DataFrame
         One row per future window (and group): time, group columns, and either the
         error model's exposure column (a scenario) or the traffic model's exposure
         column (window length) when ``traffic_model`` is given.
-    traffic_model : CountModel, optional
+    traffic_model : Fit, optional
         Fitted request-count model (counts = requests, exposure = window length).
     time : str, optional
         Time column; default the error model's.

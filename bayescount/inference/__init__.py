@@ -11,6 +11,7 @@ from bayescount.inference.convergence import (
     ConvergenceThresholds,
     check_convergence,
 )
+from bayescount.inference.fit import Fit, as_fit, fit_table
 from bayescount.inference.predict import (
     Prediction,
     PredictiveParameters,
@@ -24,11 +25,14 @@ __all__ = [
     "CompiledSampler",
     "ConvergenceReport",
     "ConvergenceThresholds",
+    "Fit",
     "Prediction",
     "PredictiveParameters",
     "SamplerConfig",
+    "as_fit",
     "check_convergence",
     "data_updates",
+    "fit_table",
     "predictive_parameters",
     "run_sampler",
     "sample_counts",

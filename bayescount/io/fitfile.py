@@ -23,9 +23,10 @@ from bayescount.exceptions import (
     SpecError,
     SpecHashMismatchError,
 )
+from bayescount.prep.design import Design
 
 if TYPE_CHECKING:
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_fit", "save_fit"]
 
@@ -48,26 +49,30 @@ def _storable(tree: xr.DataTree) -> xr.DataTree:
     return out
 
 
-def save_fit(model: CountModel, path: str | Path) -> Path:
-    """Write ``model``'s fit to ``path`` atomically (temporary file, then rename).
+def save_fit(fit: Fit, path: str | Path) -> Path:
+    """Write ``fit`` to ``path`` atomically (temporary file, then rename).
 
+    ``fit`` is a :class:`~bayescount.Fit` or a fitted :class:`~bayescount.CountModel`.
     Returns the path written. An existing file at ``path`` is replaced only once
     the new one is complete, so an interrupted save never corrupts it.
     """
+    from bayescount.inference.fit import as_fit
+
+    fit = as_fit(fit)
     path = Path(path)
-    tree = _storable(model.idata_)
+    tree = _storable(fit.tree)
     state = {
-        "spec": model.spec.to_dict(),
-        "design": model.design_.to_dict(),
-        "parameterization": model.parameterization_,
-        "sampler_config": model.sampler_config_.to_dict(),
-        "convergence": model.convergence_.to_dict(),
-        "versions": model.versions_,
+        "spec": fit.spec.to_dict(),
+        "design": fit.design.to_dict(),
+        "parameterization": dict(fit.parameterization),
+        "sampler_config": fit.sampler_config.to_dict(),
+        "convergence": fit.convergence.to_dict(),
+        "versions": dict(fit.versions),
     }
     tree.attrs.update({f"bayescount_{k}": json.dumps(v, default=float) for k, v in state.items()})
     tree.attrs["bayescount_format"] = FORMAT_NAME
     tree.attrs["bayescount_format_version"] = FORMAT_VERSION
-    tree.attrs["bayescount_spec_hash"] = model.spec.hash()
+    tree.attrs["bayescount_spec_hash"] = fit.spec.hash()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -117,16 +122,16 @@ def _state(tree: xr.DataTree, path: Path) -> dict[str, Any]:
         raise CorruptFitFileError(f"{path} has missing or unreadable metadata: {err}.") from err
 
 
-def _check_consistency(tree: xr.DataTree, model: CountModel, path: Path) -> None:
+def _check_consistency(tree: xr.DataTree, design: Design, path: Path) -> None:
     for group in ("posterior", "sample_stats", "observed_data", "constant_data"):
         if group not in tree.children:
             raise CorruptFitFileError(f"{path} lacks the {group!r} group.")
     posterior = tree["posterior"]
-    needed = ["intercept"] + [f"{lv.name}_effect" for lv in model.design_.levels]
+    needed = ["intercept"] + [f"{lv.name}_effect" for lv in design.levels]
     missing = [v for v in needed if v not in posterior.data_vars]
     if missing:
         raise CorruptFitFileError(f"{path}: posterior lacks {missing}.")
-    for lv in model.design_.levels:
+    for lv in design.levels:
         stored = [str(x) for x in posterior[lv.name].values]
         if stored != list(lv.labels):
             raise CorruptFitFileError(
@@ -137,8 +142,13 @@ def _check_consistency(tree: xr.DataTree, model: CountModel, path: Path) -> None
         raise CorruptFitFileError(f"{path}: the posterior holds non-finite draws.")
 
 
-def load_fit(path: str | Path) -> CountModel:
+def load_fit(path: str | Path) -> Fit:
     """Load a fit written by :func:`save_fit`, validating it first.
+
+    Returns
+    -------
+    Fit
+        The fit as saved (``CountModel.load`` wraps it in a model).
 
     Raises
     ------
@@ -149,11 +159,10 @@ def load_fit(path: str | Path) -> CountModel:
     SpecHashMismatchError
         The stored spec does not match its stored hash (edited or damaged).
     """
-    from bayescount.count_model import CountModel
     from bayescount.inference.convergence import ConvergenceReport, ConvergenceThresholds
+    from bayescount.inference.fit import Fit
     from bayescount.inference.sampling import SamplerConfig
     from bayescount.models.spec import ModelSpec
-    from bayescount.prep.design import Design
 
     path = Path(path)
     tree = _open(path)
@@ -175,14 +184,13 @@ def load_fit(path: str | Path) -> CountModel:
             f"{path}: the stored spec does not match its hash; the file was edited or "
             "damaged. Refit rather than trust it."
         )
-    model = CountModel.from_spec(spec)
-    model._restore(
-        design_=design,
-        parameterization_=state["parameterization"],
-        sampler_config_=config,
-        convergence_=convergence,
-        versions_=state["versions"],
+    _check_consistency(tree, design, path)
+    return Fit(
+        spec=spec,
+        design=design,
+        parameterization=state["parameterization"],
+        tree=tree,
+        sampler_config=config,
+        convergence=convergence,
+        versions=state["versions"],
     )
-    _check_consistency(tree, model, path)
-    model._restore(idata_=tree)
-    return model

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from arviz_plots import PlotCollection, plot_ppc_pit
 
-from bayescount.checks._draws import predictive_tree
+from bayescount.inference.draws import predictive_tree
 
 if TYPE_CHECKING:
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = ["plot_pit"]
 
 
 def plot_pit(
-    model: CountModel,
+    model: Fit,
     *,
     by: str | None = None,
     max_draws: int = 500,
@@ -34,7 +34,7 @@ def plot_pit(
 
     Parameters
     ----------
-    model : CountModel
+    model : Fit
         A fitted (or loaded) model.
     by : str, optional
         A group level: one panel per label.

@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 from arviz_plots import PlotCollection, plot_ppc_rootogram
 
-from bayescount.checks._draws import predictive_tree
+from bayescount.inference.draws import predictive_tree
 
 if TYPE_CHECKING:
-    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
 
 __all__ = ["plot_rootogram"]
 
 
 def plot_rootogram(
-    model: CountModel,
+    model: Fit,
     *,
     by: str | None = None,
     max_draws: int = 500,
@@ -31,7 +31,7 @@ def plot_rootogram(
 
     Parameters
     ----------
-    model : CountModel
+    model : Fit
         A fitted (or loaded) model.
     by : str, optional
         A group level (``"service"``, ``"region"``): one panel per label.

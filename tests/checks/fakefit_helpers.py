@@ -12,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from bayescount import CountModel, SamplerConfig
-from bayescount.count_model import package_versions
+from bayescount.inference.fit import Fit, package_versions
 from bayescount.inference.convergence import check_convergence
 from bayescount.models.builder import OBS_DIM
 from bayescount.testing import simulate_telemetry
@@ -77,15 +77,20 @@ def fake_fit(
             "constant_data": xr.Dataset(const, coords=obs),
         }
     )
-    model.design_ = design
-    model.parameterization_ = {}
-    model.sampler_config_ = SamplerConfig(draws=draws, tune=0, chains=chains, random_seed=seed)
-    model.versions_ = package_versions()
-    model.idata_ = tree
     with warnings.catch_warnings():  # R-hat of a constant (jitter=0) posterior is 0/0
         warnings.simplefilter("ignore", RuntimeWarning)
-        model.convergence_ = check_convergence(tree, emit_warning=False)
-    return model
+        convergence = check_convergence(tree, emit_warning=False)
+    return CountModel.from_fit(
+        Fit(
+            spec=model.spec,
+            design=design,
+            parameterization={},
+            tree=tree,
+            sampler_config=SamplerConfig(draws=draws, tune=0, chains=chains, random_seed=seed),
+            convergence=convergence,
+            versions=package_versions(),
+        )
+    )
 
 
 def simulated_fake(family: str = "poisson", seed: int = 0, **kwargs) -> tuple:

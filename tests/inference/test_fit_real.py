@@ -95,11 +95,11 @@ def test_an_unseen_node_gets_wider_intervals_than_a_seen_one(fit, data):
 
 def test_a_real_fit_survives_save_and_load(fit, data, tmp_path):
     loaded = load(fit.save(tmp_path / "fit.nc"))
-    assert loaded.convergence_ == fit.convergence_
+    assert loaded.convergence == fit.convergence_
     for group in ("posterior", "sample_stats"):
         for name, values in fit.idata_[group].data_vars.items():
             if values.dtype != object:  # nutpie's divergence messages are not stored
-                np.testing.assert_array_equal(loaded.idata_[group][name].values, values.values)
+                np.testing.assert_array_equal(loaded.tree[group][name].values, values.values)
     rows = data.iloc[::50]
     np.testing.assert_array_equal(
         loaded.predict(rows, random_seed=2).draws.values,
