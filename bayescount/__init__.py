@@ -11,67 +11,66 @@ The public API, in the order data flows::
     forecast_burn, detect_anomalies  decisions: SLO burn, anomaly flags,
     attribute_incident, forecast_capacity   postmortem attribution, capacity
     load                             read a saved fit back
+
+Names are imported on first use (PEP 562), so ``import bayescount`` and the command
+line's ``--help`` do not pay for PyMC, PyTensor and ArviZ until something needs them.
 """
 
-from bayescount.checks import (
-    BacktestReport,
-    Comparison,
-    CoverageReport,
-    ModelCheck,
-    check_model,
-    compare_families,
-    coverage_report,
-    select_family,
-)
-from bayescount.checks.backtest import backtest
-from bayescount.count_model import CountModel
-from bayescount.exceptions import (
-    BayescountError,
-    BayescountWarning,
-    ConvergenceWarning,
-    DataError,
-    DataWarning,
-    FitFileError,
-    NotFittedError,
-    SpecError,
-)
-from bayescount.forecast import (
-    AnomalyReport,
-    Attribution,
-    BurnForecast,
-    CapacityForecast,
-    ObservedSoFar,
-    SLOSpec,
-    attribute_incident,
-    detect_anomalies,
-    forecast_burn,
-    forecast_capacity,
-    load_openslo,
-    mask_incident,
-    scale_traffic,
-)
-from bayescount.inference import (
-    ConvergenceReport,
-    ConvergenceThresholds,
-    Fit,
-    Prediction,
-    SamplerConfig,
-    check_convergence,
-)
-from bayescount.io import load_fit as load
-from bayescount.io import read_table
-from bayescount.models import (
-    Beta,
-    Exponential,
-    HalfNormal,
-    HalfStudentT,
-    ModelSpec,
-    Normal,
-    Priors,
-    StudentT,
-)
-from bayescount.prep import CountSchema, Seasonality
-from bayescount.prep.validate import validate_frame
+import importlib as _importlib
+
+#: Public name -> (module, attribute).
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "AnomalyReport": ("bayescount.forecast", "AnomalyReport"),
+    "Attribution": ("bayescount.forecast", "Attribution"),
+    "BacktestReport": ("bayescount.checks", "BacktestReport"),
+    "BayescountError": ("bayescount.exceptions", "BayescountError"),
+    "BayescountWarning": ("bayescount.exceptions", "BayescountWarning"),
+    "Beta": ("bayescount.models", "Beta"),
+    "BurnForecast": ("bayescount.forecast", "BurnForecast"),
+    "CapacityForecast": ("bayescount.forecast", "CapacityForecast"),
+    "Comparison": ("bayescount.checks", "Comparison"),
+    "ConvergenceReport": ("bayescount.inference", "ConvergenceReport"),
+    "ConvergenceThresholds": ("bayescount.inference", "ConvergenceThresholds"),
+    "ConvergenceWarning": ("bayescount.exceptions", "ConvergenceWarning"),
+    "CountModel": ("bayescount.count_model", "CountModel"),
+    "CountSchema": ("bayescount.prep", "CountSchema"),
+    "CoverageReport": ("bayescount.checks", "CoverageReport"),
+    "DataError": ("bayescount.exceptions", "DataError"),
+    "DataWarning": ("bayescount.exceptions", "DataWarning"),
+    "Exponential": ("bayescount.models", "Exponential"),
+    "Fit": ("bayescount.inference", "Fit"),
+    "FitFileError": ("bayescount.exceptions", "FitFileError"),
+    "HalfNormal": ("bayescount.models", "HalfNormal"),
+    "HalfStudentT": ("bayescount.models", "HalfStudentT"),
+    "ModelCheck": ("bayescount.checks", "ModelCheck"),
+    "ModelSpec": ("bayescount.models", "ModelSpec"),
+    "Normal": ("bayescount.models", "Normal"),
+    "NotFittedError": ("bayescount.exceptions", "NotFittedError"),
+    "ObservedSoFar": ("bayescount.forecast", "ObservedSoFar"),
+    "Prediction": ("bayescount.inference", "Prediction"),
+    "Priors": ("bayescount.models", "Priors"),
+    "SLOSpec": ("bayescount.forecast", "SLOSpec"),
+    "SamplerConfig": ("bayescount.inference", "SamplerConfig"),
+    "Seasonality": ("bayescount.prep", "Seasonality"),
+    "SpecError": ("bayescount.exceptions", "SpecError"),
+    "StudentT": ("bayescount.models", "StudentT"),
+    "attribute_incident": ("bayescount.forecast", "attribute_incident"),
+    "backtest": ("bayescount.checks.backtest", "backtest"),
+    "check_convergence": ("bayescount.inference", "check_convergence"),
+    "check_model": ("bayescount.checks", "check_model"),
+    "compare_families": ("bayescount.checks", "compare_families"),
+    "coverage_report": ("bayescount.checks", "coverage_report"),
+    "detect_anomalies": ("bayescount.forecast", "detect_anomalies"),
+    "forecast_burn": ("bayescount.forecast", "forecast_burn"),
+    "forecast_capacity": ("bayescount.forecast", "forecast_capacity"),
+    "load": ("bayescount.io", "load_fit"),
+    "load_openslo": ("bayescount.forecast", "load_openslo"),
+    "mask_incident": ("bayescount.forecast", "mask_incident"),
+    "read_table": ("bayescount.io", "read_table"),
+    "scale_traffic": ("bayescount.forecast", "scale_traffic"),
+    "select_family": ("bayescount.checks", "select_family"),
+    "validate_frame": ("bayescount.prep.validate", "validate_frame"),
+}
 
 __all__ = [
     "AnomalyReport",
@@ -125,3 +124,19 @@ __all__ = [
     "select_family",
     "validate_frame",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name on first use (PEP 562)."""
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'bayescount' has no attribute {name!r}") from None
+    value = getattr(_importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+

@@ -19,10 +19,13 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
     ├── SpecError (ValueError)             an invalid model specification or prior
     ├── NotFittedError                     a fitted-only method called before ``fit``
     ├── SamplerError                       the sampler failed or is not available
+    ├── OutputError                        an output file cannot be written (nothing was)
     └── FitFileError                       a saved fit that cannot be trusted
         ├── ForeignFileError               not a bayescount fit file
         ├── CorruptFitFileError            truncated / unreadable / inconsistent
         └── SpecHashMismatchError          the stored spec does not match its hash
+
+    FitInterrupted (KeyboardInterrupt)     SIGINT/SIGTERM while fitting; nothing was kept
 
     BayescountWarning (UserWarning)
     ├── DataWarning                        rows dropped or data adjusted
@@ -43,10 +46,12 @@ __all__ = [
     "DuplicateRowError",
     "ExposureError",
     "FitFileError",
+    "FitInterrupted",
     "ForeignFileError",
     "MissingValueError",
     "NestingError",
     "NotFittedError",
+    "OutputError",
     "SamplerError",
     "SpecError",
     "SpecHashMismatchError",
@@ -133,3 +138,29 @@ class DataWarning(BayescountWarning):
 
 class ConvergenceWarning(BayescountWarning):
     """The sampler's convergence gate failed."""
+
+
+
+class OutputError(BayescountError):
+    """An output file cannot be written (missing directory, permissions, full disk).
+
+    Raised before any long work where possible; when raised while writing, an
+    existing file at the path is unchanged and no temporary file is left behind.
+    """
+
+class FitInterrupted(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) or SIGTERM arrived while a model was being fitted.
+
+    A :class:`KeyboardInterrupt`, not a :class:`BayescountError`: an interruption is
+    the user's decision, and ``except Exception`` must not swallow it. Raised instead
+    of returning the partial draws a sampler keeps when it is aborted, so no partial
+    fit is ever saved or used. ``signum`` is the signal's number; the command line
+    exits with ``128 + signum`` (130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = int(signum)
+        name = signal.Signals(self.signum).name
+        super().__init__(f"the fit was interrupted by {name}; nothing was kept")

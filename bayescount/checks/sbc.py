@@ -40,11 +40,12 @@ from scipy import stats
 from bayescount.checks._display import html_block, json_number
 from bayescount.checks.backtest import _spec_of
 from bayescount.exceptions import SpecError
-from bayescount.inference.compiled import INT32_MAX, CompiledSampler, data_updates
+from bayescount.inference.compiled import CompiledSampler, data_updates
 from bayescount.inference.sampling import SamplerConfig
 from bayescount.models.builder import build_model
 from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.prep.design import Design
+from bayescount.prep.schema import MAX_COUNT
 from bayescount.prep.validate import validate_frame
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ class SBCReport:
     n_draws : int
         Post-warm-up draws (transitions) of each fit, all chains.
     skipped : int
-        Simulations not fitted (counts beyond the model's int32 data).
+        Simulations not fitted (counts beyond ``MAX_COUNT``).
     alpha : float
         Family-wise level of the uniformity verdict (Bonferroni over parameters).
     compile_seconds, sample_seconds, prior_seconds, wall_seconds : float
@@ -475,7 +476,7 @@ def sbc(
     sample_seconds = 0.0
     for i, child in enumerate(fit_seq.spawn(simulations)):
         y = simulated[i]
-        if y.max() > INT32_MAX:
+        if y.max() > MAX_COUNT:
             continue
         t0 = time.perf_counter()
         tree = engine.sample(

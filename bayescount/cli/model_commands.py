@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -20,14 +19,15 @@ from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, mo
 from bayescount.exceptions import DataError
 from bayescount.inference.fit import Fit
 from bayescount.io import load_fit, read_table
+from bayescount.io.atomic import atomic_write, check_writable
 
 __all__ = ["parameter_table", "register"]
 
-#: Output formats of ``predict --out``, by extension.
-_WRITERS: dict[str, Callable[[pd.DataFrame, str], None]] = {
-    ".csv": lambda frame, path: frame.to_csv(path, index=False),
-    ".parquet": lambda frame, path: frame.to_parquet(path, index=False),
-    ".pq": lambda frame, path: frame.to_parquet(path, index=False),
+#: Output formats of ``predict --out``, by extension: writers to a binary file object.
+_WRITERS: dict[str, Callable[[pd.DataFrame, BinaryIO], None]] = {
+    ".csv": lambda frame, fh: frame.to_csv(fh, index=False),
+    ".parquet": lambda frame, fh: frame.to_parquet(fh, index=False),
+    ".pq": lambda frame, fh: frame.to_parquet(fh, index=False),
 }
 
 #: Columns of :func:`parameter_table`, in order.
@@ -79,9 +79,7 @@ def _model_text(fit: Fit) -> str:
 
 # ---------------------------------------------------------------------- handlers
 def _fit(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if out.is_dir():
-        raise IsADirectoryError(f"--out {out} is a directory; give a file path such as fit.nc.")
+    out = check_writable(args.out)  # before minutes of sampling, not after
     model = model_from_args(args)
     frame = read_table(args.data)
     fit = model.fit(frame, **fit_kwargs_from_args(args)).fit_
@@ -112,19 +110,6 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` via a temporary file in the same directory."""
-    writer = _WRITERS[path.suffix.lower()]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(frame, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _predict(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None:
@@ -133,8 +118,7 @@ def _predict(args: argparse.Namespace) -> int:
                 f"Cannot write {out}: unknown extension {out.suffix!r}; use one of "
                 f"{sorted(_WRITERS)}."
             )
-        if not out.parent.is_dir():
-            raise FileNotFoundError(f"Cannot write {out}: directory {out.parent} does not exist.")
+        check_writable(out)
     model = load_fit(args.fit)
     data = read_table(args.data)
     prediction = model.predict(data, scale=args.scale, unseen=args.unseen, random_seed=args.seed)
@@ -142,7 +126,8 @@ def _predict(args: argparse.Namespace) -> int:
     if out is None:
         print(frame.to_json(orient="records", date_format="iso", double_precision=15))
     else:
-        _write_atomically(frame, out)
+        writer = _WRITERS[out.suffix.lower()]
+        atomic_write(out, lambda fh: writer(frame, fh))
         print(f"Wrote {len(frame)} rows to {out}")
     return 0
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bayescount.exceptions import SpecError
+from bayescount.inference.interrupt import interruptible
+from bayescount.models.builder import counts_as_data
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -26,17 +28,15 @@ if TYPE_CHECKING:
     from bayescount.inference.sampling import SamplerConfig
     from bayescount.prep.design import Design, PreparedData
 
-__all__ = ["INT32_MAX", "CompiledSampler", "data_updates"]
+__all__ = ["CompiledSampler", "data_updates"]
 
 log = logging.getLogger(__name__)
 
-#: Largest count the model's ``y_obs`` data (int32) can hold.
-INT32_MAX = np.iinfo(np.int32).max
 
 
 def data_updates(design: Design, data: PreparedData) -> dict[str, np.ndarray]:
     """Return the values of the builder's ``pm.Data`` containers for ``data``."""
-    out = {"log_exposure": data.log_exposure, "y_obs": data.counts}
+    out = {"log_exposure": data.log_exposure, "y_obs": counts_as_data(data.counts)}
     for lvl in design.levels:
         out[f"{lvl.name}_idx"] = data.group_codes[lvl.name]
     if design.covariate_terms:
@@ -95,21 +95,18 @@ class CompiledSampler:
                 f"Unknown model data {unknown}; the model holds {sorted(self.data_names)}."
             )
         updates = {k: v for k, v in updates.items() if k in self.data_names}
-        counts = updates.get("y_obs")
-        if counts is not None and len(counts) and int(np.max(counts)) > INT32_MAX:
-            raise SpecError(
-                f"Counts up to {int(np.max(counts))} exceed the model's int32 data; aggregate "
-                "less or rescale the exposure."
-            )
+        if updates.get("y_obs") is not None:
+            updates["y_obs"] = counts_as_data(updates["y_obs"])
         compiled = self._compiled.with_data(**updates)
         c = self.config
-        return nutpie.sample(
-            compiled,
-            draws=c.draws,
-            tune=max(c.tune, 1),  # nuts-rs needs at least one warm-up step
-            chains=c.chains,
-            cores=cores or c.cores or min(c.chains, os.cpu_count() or 1),
-            seed=seed,
-            progress_bar=False,
-            target_accept=c.target_accept,
-        )
+        with interruptible():  # an aborted run raises FitInterrupted, never partial draws
+            return nutpie.sample(
+                compiled,
+                draws=c.draws,
+                tune=max(c.tune, 1),  # nuts-rs needs at least one warm-up step
+                chains=c.chains,
+                cores=cores or c.cores or min(c.chains, os.cpu_count() or 1),
+                seed=seed,
+                progress_bar=False,
+                target_accept=c.target_accept,
+            )

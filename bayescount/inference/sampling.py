@@ -16,6 +16,7 @@ import pytensor
 import xarray as xr
 
 from bayescount.exceptions import SamplerError, SpecError
+from bayescount.inference.interrupt import interruptible
 
 __all__ = ["SAMPLERS", "SamplerConfig", "run_sampler"]
 
@@ -113,6 +114,9 @@ def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
     ------
     SamplerError
         When the chosen sampler is not installed or fails.
+    FitInterrupted
+        SIGINT or SIGTERM arrived while compiling or sampling (no partial draws are
+        returned).
     """
     if importlib.util.find_spec(_MODULE[config.sampler]) is None:
         raise SamplerError(
@@ -126,7 +130,11 @@ def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
         # numba's fastmath makes a fresh kernel and the same kernel loaded from
         # PyTensor's disk cache round differently: the same seed would then give
         # different draws depending on the cache state. Off, draws are reproducible.
-        with model, pytensor.config.change_flags(numba__fastmath=False):
+        with (
+            interruptible(),
+            model,
+            pytensor.config.change_flags(numba__fastmath=False),
+        ):
             tree = pm.sample(
                 draws=config.draws,
                 tune=config.tune,

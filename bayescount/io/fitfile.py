@@ -9,8 +9,6 @@ as JSON, and the SHA-256 of the spec. No pickle: loading runs no stored code.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +21,7 @@ from bayescount.exceptions import (
     SpecError,
     SpecHashMismatchError,
 )
+from bayescount.io.atomic import atomic_write
 from bayescount.prep.design import Design
 
 if TYPE_CHECKING:
@@ -54,7 +53,14 @@ def save_fit(fit: Fit, path: str | Path) -> Path:
 
     ``fit`` is a :class:`~bayescount.Fit` or a fitted :class:`~bayescount.CountModel`.
     Returns the path written. An existing file at ``path`` is replaced only once
-    the new one is complete, so an interrupted save never corrupts it.
+    the new one is complete (:func:`~bayescount.io.atomic.atomic_write`), so an
+    interrupted or failed save never corrupts it; a new file follows the umask and an
+    overwritten one keeps its mode.
+
+    Raises
+    ------
+    OutputError
+        The file cannot be written (full disk, permissions); nothing changed.
     """
     from bayescount.inference.fit import as_fit
 
@@ -74,17 +80,11 @@ def save_fit(fit: Fit, path: str | Path) -> Path:
     tree.attrs["bayescount_format_version"] = FORMAT_VERSION
     tree.attrs["bayescount_spec_hash"] = fit.spec.hash()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        tree.to_netcdf(tmp, engine=_ENGINE)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    # Serialised in memory first: HDF5 never touches the disk, so a full disk is one
+    # clean OSError from a plain write (h5py used to print dozens of tracebacks and
+    # crash), and the file appears whole or not at all.
+    content = bytes(tree.to_netcdf(None, engine=_ENGINE))
+    return atomic_write(path, content)
 
 
 def _open(path: Path) -> xr.DataTree:

@@ -19,6 +19,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayescount.exceptions import CountValueError
 from bayescount.models.latent import (
     LATENT_TIME_DIM,
     latent_deviations,
@@ -29,9 +30,10 @@ from bayescount.models.parameterization import choose_parameterization
 from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.models.zerosum import ZeroSumLayout
 from bayescount.prep.design import Design, GroupLevel, PreparedData
+from bayescount.prep.schema import MAX_COUNT
 from bayescount.prep.seasonality import fourier_features
 
-__all__ = ["OBS_DIM", "build_model", "free_dim", "variable_names"]
+__all__ = ["OBS_DIM", "build_model", "counts_as_data", "free_dim", "variable_names"]
 
 OBS_DIM = "obs"
 
@@ -125,6 +127,25 @@ def _centred_latent(spec, design, data, codes, intercept, effects, fourier):
     return out
 
 
+def counts_as_data(counts: np.ndarray | None) -> np.ndarray | None:
+    """Return counts as the model's observed data: float64, exact up to ``MAX_COUNT``.
+
+    Raises
+    ------
+    CountValueError
+        A count above :data:`~bayescount.prep.schema.MAX_COUNT` (2**53).
+    """
+    if counts is None:
+        return None
+    counts = np.asarray(counts)
+    if counts.size and int(counts.max()) > MAX_COUNT:
+        raise CountValueError(
+            f"Counts up to {int(counts.max()):,} exceed the largest supported count 2**53 = "
+            f"{MAX_COUNT:,}; aggregate less or fix the data."
+        )
+    return counts.astype(np.float64)
+
+
 def build_model(
     spec: ModelSpec,
     design: Design,
@@ -185,7 +206,9 @@ def build_model(
                 level = spec.latent_level
                 eta = eta + (latent[codes[level], t] if level else latent[t])
         mu = pt.exp(eta)
-        y = pm.Data("y_obs", data.counts, dims=OBS_DIM)
+        # float64, not pm.Data's default int32 (which wraps counts >= 2**31 silently):
+        # exact for every count up to MAX_COUNT = 2**53, which validation enforces.
+        y = pm.Data("y_obs", counts_as_data(data.counts), dims=OBS_DIM)
         kwargs = {"mu": mu, "observed": y, "dims": OBS_DIM}
         if spec.is_negative_binomial:
             kwargs["alpha"] = _dispersion(spec, design, codes, log_exposure)

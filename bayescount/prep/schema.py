@@ -8,7 +8,12 @@ from typing import Any, Literal
 
 from bayescount.exceptions import SpecError
 
-__all__ = ["CountSchema"]
+__all__ = ["MAX_COUNT", "CountSchema"]
+
+#: Largest count bayescount accepts: 2**53, the largest integer float64 holds exactly.
+#: Counts enter the model's data as float64 (PyMC would store them as int32, which
+#: wraps counts of 2**31 and more without a word).
+MAX_COUNT = 2**53
 
 Nesting = Literal["nested", "crossed"]
 

@@ -32,12 +32,11 @@ from bayescount.exceptions import (
     NestingError,
     TimestampError,
 )
-from bayescount.prep.schema import CountSchema
+from bayescount.prep.schema import MAX_COUNT, CountSchema
 
 __all__ = ["validate_frame"]
 
 _LIMIT = 5
-_INT64_MAX = np.iinfo(np.int64).max
 # Object columns whose values infer as one of these are parsed by pandas in one go.
 _DATETIME_LIKE = frozenset({"string", "datetime", "datetime64", "date"})
 _NUMERIC_OBJECT = frozenset({"integer", "floating", "mixed-integer-float"})
@@ -286,13 +285,15 @@ def _validate_counts(series: pd.Series, name: str, index: pd.Index) -> pd.Series
                 "fine, 2.5 is not); if the column holds rates, multiply them back by the "
                 "exposure and round, or fix these rows."
             )
-        too_large = as_float >= 2.0**63
+        too_large = as_float > MAX_COUNT
     else:
-        too_large = (series > _INT64_MAX).to_numpy(dtype=bool)
+        too_large = (series > MAX_COUNT).to_numpy(dtype=bool)
     if too_large.any():
         raise CountValueError(
-            f"Column {name!r} has {_plural(int(too_large.sum()), 'count')} above the int64 "
-            f"maximum ({_rows(index, series, too_large)}). Fix these rows."
+            f"Column {name!r} has {_plural(int(too_large.sum()), 'count')} above the largest "
+            f"supported count 2**53 = {MAX_COUNT:,} ({_rows(index, series, too_large)}); "
+            "counts are exact only up to it. Aggregate less (shorter windows, finer groups) "
+            "or fix these rows."
         )
     if as_float is not None:
         return pd.Series(as_float.astype(np.int64), index=series.index, name=name)

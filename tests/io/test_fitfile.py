@@ -1,5 +1,6 @@
 """Fit files: save -> load is the identity; damaged or foreign files are refused."""
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -15,9 +16,10 @@ from bayescount import CountModel, FitFileError, NotFittedError
 from bayescount.exceptions import (
     CorruptFitFileError,
     ForeignFileError,
+    OutputError,
     SpecHashMismatchError,
 )
-from bayescount.io import load_fit
+from bayescount.io import atomic, load_fit
 
 
 @pytest.fixture(scope="module")
@@ -108,17 +110,16 @@ def test_a_failed_save_leaves_the_existing_file_intact(small_fit, small, tmp_pat
     original = path.read_bytes()
     written = []
 
-    def broken_to_netcdf(self, filepath, *args, **kwargs):
-        Path(filepath).write_bytes(b"\x89HDF\r\n\x1a\nhalf a file")  # then the disk fills up
-        written.append(Path(filepath))
-        raise OSError("No space left on device")
+    def full_disk(fd):
+        written.append(fd)  # the content was written to the temporary file; then
+        raise OSError(errno.ENOSPC, "No space left on device")  # the disk fills up
 
-    monkeypatch.setattr(xr.DataTree, "to_netcdf", broken_to_netcdf)
-    with pytest.raises(OSError, match="No space left"):
+    monkeypatch.setattr(atomic.os, "fsync", full_disk)
+    with pytest.raises(OutputError, match="no space left on device; the existing file is "):
         small_fit.save(path)
     monkeypatch.undo()
 
-    assert written and written[0] != path and written[0].parent == path.parent
+    assert written
     assert path.read_bytes() == original
     assert sorted(p.name for p in path.parent.iterdir()) == ["fit.nc"]  # no temp file left
     assert load_fit(path).n_rows == small_fit.fit_.n_rows

@@ -1,0 +1,68 @@
+"""Turn SIGINT and SIGTERM during sampling into :class:`~bayescount.exceptions.FitInterrupted`.
+
+nutpie (and PyMC's own sampler) catch :class:`KeyboardInterrupt`, abort, and return
+the draws made so far as if sampling had finished. A partial posterior then looked
+like a fit: the command line printed a table of NaN, saved it and overwrote an older
+valid fit. Inside :func:`interruptible` a SIGINT or SIGTERM is recorded before the
+sampler sees it, and once the sampler returns the recorded signal is raised as
+:class:`~bayescount.exceptions.FitInterrupted`, so nothing partial escapes.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from bayescount.exceptions import FitInterrupted
+
+__all__ = ["Interruption", "interruptible"]
+
+#: Signals that end a fit.
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@dataclass
+class Interruption:
+    """The signal received inside :func:`interruptible` (``None`` while none came)."""
+
+    signum: int | None = None
+
+
+@contextmanager
+def interruptible() -> Iterator[Interruption]:
+    """Run a block in which SIGINT and SIGTERM abort the work and raise ``FitInterrupted``.
+
+    The handlers are installed only in the main thread (Python delivers signals
+    there alone); elsewhere — a Dask worker thread, say — the block runs unchanged.
+    The previous handlers are restored on exit.
+
+    Raises
+    ------
+    FitInterrupted
+        A SIGINT or SIGTERM arrived in the block, whether the block then raised
+        :class:`KeyboardInterrupt` or returned (partial) results.
+    """
+    got = Interruption()
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        got.signum = signum
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in SIGNALS}
+    try:
+        yield got
+    except FitInterrupted:
+        raise
+    except KeyboardInterrupt:
+        raise FitInterrupted(got.signum or signal.SIGINT) from None
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+    if got.signum is not None:
+        raise FitInterrupted(got.signum)
