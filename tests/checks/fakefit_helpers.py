@@ -12,8 +12,8 @@ import pandas as pd
 import xarray as xr
 
 from bayescount import CountModel, SamplerConfig
-from bayescount.inference.fit import Fit, package_versions
 from bayescount.inference.convergence import check_convergence
+from bayescount.inference.fit import Fit, package_versions
 from bayescount.models.builder import OBS_DIM
 from bayescount.testing import simulate_telemetry
 
