@@ -290,7 +290,9 @@ class CountModel:
     # ------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
         """Write the fit to one NetCDF file, atomically; see :func:`bayescount.io.save_fit`."""
-        return self._fitted().save(path)
+        from bayescount.io.fitfile import save_fit
+
+        return save_fit(self._fitted(), path)
 
     @classmethod
     def load(cls, path: str | Path) -> CountModel:

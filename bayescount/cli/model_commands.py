@@ -18,7 +18,7 @@ from bayescount.cli._shared import parse_quantiles, print_json
 from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
 from bayescount.exceptions import DataError
 from bayescount.inference.fit import Fit
-from bayescount.io import load_fit, read_table
+from bayescount.io import load_fit, read_table, save_fit
 from bayescount.io.atomic import atomic_write, check_writable
 
 __all__ = ["parameter_table", "register"]
@@ -83,7 +83,7 @@ def _fit(args: argparse.Namespace) -> int:
     model = model_from_args(args)
     frame = read_table(args.data)
     fit = model.fit(frame, **fit_kwargs_from_args(args)).fit_
-    fit.save(out)
+    save_fit(fit, out)
     print(_model_text(fit))
     print(f"\nSaved fit to {out}")
     return 0

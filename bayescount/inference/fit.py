@@ -39,8 +39,6 @@ from bayescount.prep.schema import CountSchema
 from bayescount.prep.validate import validate_frame
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from bayescount.prep.timegrid import TimeGrid
 
 __all__ = ["Fit", "as_fit", "fit_table", "package_versions", "prepare_training"]
@@ -68,8 +66,8 @@ class Fit:
     """One fitted model: spec, design, posterior draws and the convergence gate.
 
     Frozen: methods return new objects and never change the fit. Build one with
-    :func:`fit_table` (or :meth:`bayescount.CountModel.fit`), or read one with
-    :func:`bayescount.load`.
+    :func:`fit_table` (or :meth:`bayescount.CountModel.fit`), write it with
+    :func:`bayescount.io.save_fit` and read it with :func:`bayescount.load`.
 
     Attributes
     ----------
@@ -306,12 +304,6 @@ class Fit:
             self.tree, var_names=list(var_names), ci_prob=ci_prob, ci_kind="hdi",
             round_to="none",
         )
-
-    def save(self, path: str | Path) -> Path:
-        """Write the fit to one NetCDF file, atomically; see :func:`bayescount.io.save_fit`."""
-        from bayescount.io.fitfile import save_fit
-
-        return save_fit(self, path)
 
     def __repr__(self) -> str:
         s = self.schema

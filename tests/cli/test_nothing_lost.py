@@ -108,10 +108,10 @@ def small_disk(tmp_path):
 
 SAVE_COPY = """
 import sys
-from bayescount import load
 from bayescount.exceptions import OutputError
+from bayescount.io import load_fit, save_fit
 try:
-    load(sys.argv[1]).save(sys.argv[2])
+    save_fit(load_fit(sys.argv[1]), sys.argv[2])
 except OutputError as err:
     print(err, file=sys.stderr)
     sys.exit(2)
