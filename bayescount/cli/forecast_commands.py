@@ -86,8 +86,8 @@ def _run_slo(args: argparse.Namespace) -> int:
         f"P(exhaust) = {result.p_exhaust:.4f} (MC s.e. {result.p_exhaust_mc_se:.4f})",
         f"decision: {result.decision.level.upper()} - {result.decision.reason}",
         "", _table(result.to_frame()), "",
-        _table(rules[["rule", "kind", "severity", "fired", "factor", "long_burn", "probability",
-                      "reason"]]),
+        _table(rules[["rule", "kind", "severity", "fired", "factor", "long_burn", "short_burn",
+                      "probability", "reason"]]),
         *[f"note: {n}" for n in result.notes],
     ])
     return _emit(result, args.json, text)

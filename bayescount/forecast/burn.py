@@ -40,10 +40,11 @@ from bayescount.forecast.burn_rules import (
     decide,
     default_rules,
     usable_rules,
+    window_shares,
 )
 from bayescount.forecast.future import FutureDraws, future_draws
 from bayescount.forecast.rollup import rollup_draws, sum_by_codes, summarise_draws
-from bayescount.forecast.slo import ObservedSoFar, SLOSpec, parse_duration
+from bayescount.forecast.slo import ObservedSoFar, SLOSpec, format_duration, parse_duration
 from bayescount.inference.predict import PredictiveParameters, sample_counts
 
 if TYPE_CHECKING:
@@ -130,16 +131,22 @@ class BurnForecast:
         return _mcse(self.draws["consumed"].values > 1)
 
     def time_to_exhaustion(self) -> pd.DataFrame:
-        """``P(tau <= h)`` for each horizon and the window end (NaN past the future table)."""
+        """``P(tau <= h)`` for each horizon and the window end.
+
+        NaN past the future table, and for horizons shorter than a future row (the
+        exhaustion time is only known to the end of a row).
+        """
         tau = self.draws["tau_hours"].values.ravel()
         known = (self.horizon_end - self.now) / pd.Timedelta(hours=1)
+        step = float(self.draws.attrs.get("step_hours", 0.0))
         rows = [(h, parse_duration(h) / pd.Timedelta(hours=1))
                 for h in self.draws.attrs.get("horizons", HORIZONS)]
         rows.append(("window_end", known))
         return pd.DataFrame(
             [{"horizon": name, "hours": hours,
               "p_exhausted_by": float(np.mean(tau <= hours + 1e-9))
-              if hours <= known + 1e-9 else np.nan}
+              if hours <= known + 1e-9 and (hours >= step - 1e-9 or name == "window_end")
+              else np.nan}
              for name, hours in rows]
         )
 
@@ -267,7 +274,7 @@ def _covered_until(times: pd.DatetimeIndex, now: pd.Timestamp, width: pd.Timedel
     if times[0] - now > width / 2:
         return now, [f"The future table starts at {times[0]}, after now ({now}): the windows "
                      "in between count as having no events and no burn rate is forecast."]
-    steps = np.diff(times.asi8) / 1e9
+    steps = np.diff(times.as_unit("ns").asi8) / 1e9
     gaps = np.flatnonzero(steps > 1.5 * width.total_seconds())
     if gaps.size:
         end = times[gaps[0]] + width
@@ -276,19 +283,33 @@ def _covered_until(times: pd.DatetimeIndex, now: pd.Timestamp, width: pd.Timedel
     return times[-1] + width, []
 
 
-def _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb):
-    """Burn rate and bad events over ``[now, now + h)`` for each covered horizon."""
-    burn, bad_h, notes = {}, {}, []
+def _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb, width):
+    """Burn rate and bad events over ``[now, now + h)`` for each resolvable horizon.
+
+    Rows enter pro rata to the share of ``[t, t + width)`` inside the horizon
+    (:func:`~bayescount.forecast.burn_rules.window_shares`). A horizon shorter than
+    ``width`` or past ``covered_end`` is left out, with its reason in ``unresolved``.
+    """
+    burn, bad_h, notes, unresolved = {}, {}, [], {}
     for h in wanted:
-        stop = now + parse_duration(h)
+        length = parse_duration(h)
+        stop = now + length
+        if length < width - pd.Timedelta(seconds=1):
+            unresolved[h] = (f"the {h} horizon is shorter than the future rows "
+                             f"({format_duration(width)}); give rows of {h} or less")
+            notes.append(f"Horizon {h} is shorter than the future rows "
+                         f"({format_duration(width)}); not forecast.")
+            continue
         if stop > covered_end + pd.Timedelta(seconds=1):
             notes.append(f"Horizon {h} goes past the future table ({covered_end}); "
                          "not forecast.")
             continue
-        k = int(times.searchsorted(stop, side="left"))
-        burn[h] = burn_rate(bad_t[..., :k], total_t[..., :k], eb)
-        bad_h[h] = bad_t[..., :k].sum(-1)
-    return burn, bad_h, notes
+        share = window_shares(times, width, now, stop)
+        b = bad_t @ share
+        t = total_t @ share
+        burn[h] = np.divide(b, t, out=np.zeros_like(b), where=t > 0) / eb
+        bad_h[h] = b
+    return burn, bad_h, notes, unresolved
 
 
 def forecast_burn(
@@ -377,13 +398,14 @@ def forecast_burn(
     budget = _budget_draws(observed, bad_t[..., :n_in], total_t[..., :n_in], ends, eb)
     rules = tuple(rules) if rules is not None else default_rules(slo, now)
     wanted = list(dict.fromkeys([*horizons, *(r.long_window for r in rules)]))
-    burn, bad_h, more = _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb)
+    burn, bad_h, more, unresolved = _horizon_draws(bad_t, total_t, times, now, covered_end,
+                                                   wanted, eb, width)
     notes += more
     able = usable_rules(slo, rules)
     results = check_forecast(burn, bad_h, slo, rules, min_probability=min_probability,
-                             min_bad_events=min_bad_events, able=able)
+                             min_bad_events=min_bad_events, able=able, unresolved=unresolved)
     if observed.series is not None and len(observed.series):
-        results = check_observed(observed.series, slo, rules, now=now,
+        results = check_observed(observed.series, slo, rules, now=now, step=observed.step,
                                  min_bad_events=min_bad_events, able=able) + results
     dims = ("chain", "draw")
     covered = list(burn)
@@ -398,7 +420,7 @@ def forecast_burn(
         },
         coords={"time": times[:n_in], "horizon": covered,
                 "window_end_time": ("time", times[:n_in] + width)},
-        attrs={"horizons": list(horizons)},
+        attrs={"horizons": list(horizons), "step_hours": width / pd.Timedelta(hours=1)},
     )
     return BurnForecast(slo, observed, now, window_end, horizon_end, draws, fd,
                         tuple(results), decide(results), tuple(notes))
