@@ -262,7 +262,8 @@ class CountModel:
         Parameters
         ----------
         data : pandas.DataFrame, optional
-            Rows to predict, with the exposure column (required, > 0), the group and
+            Rows to predict, with the exposure column (required, >= 0: a row with zero
+            exposure is predicted as exactly 0 events, and its rate is NaN), the group and
             covariate columns, and the time column when the model is seasonal. The
             counts column is optional. Default: the rows the model was fitted on.
         scale : {"counts", "rate"}
@@ -295,7 +296,10 @@ class CountModel:
         )
         draws = sample_counts(params, rng)
         if scale == "rate":
-            draws = (draws / prepared.exposure).rename("rate")
+            exposure = np.asarray(prepared.exposure, dtype=float)
+            rate = np.divide(draws.values, exposure, out=np.full(draws.shape, np.nan),
+                             where=exposure > 0)
+            draws = draws.copy(data=rate).rename("rate")
         return Prediction(draws=draws, rows=rows, scale=scale)
 
     def training_rows(self) -> tuple[PreparedData, pd.DataFrame]:
