@@ -128,7 +128,7 @@ def _run_attribute(args: argparse.Namespace) -> int:
                                 min_probability=args.min_probability,
                                 covariates=args.covariate or (), random_seed=args.seed)
     cols = ["level", "group", "rank", "observed", "expected", "excess", "excess_lower",
-            "excess_upper", "p_rose", "significant"]
+            "excess_upper", "p_rose", "p_adjusted", "significant"]
     table = result.table.groupby("level", sort=False).head(args.top)[cols]
     parts = [f"incident {start} to {end}", _table(table)]
     if result.effects is not None:
@@ -192,7 +192,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     att.add_argument("--ci", type=number_in(0, 1), default=0.9, metavar="L",
                      help="interval level (default 0.9)")
     att.add_argument("--min-probability", type=number_in(0, 1), default=0.95, metavar="P",
-                     help="P(rate rose) needed to rank as significant (default 0.95)")
+                     help="significant when the Benjamini-Hochberg adjusted P(no rise) over "
+                     "all groups is <= 1 - P (default 0.95: FDR 5%%)")
     att.add_argument("--covariate", action="append", metavar="TERM",
                      help="report this covariate term's multiplicative effect (repeatable)")
     att.add_argument("--top", type=positive_int, default=10, metavar="N",

@@ -7,9 +7,15 @@ what was observed:
 * ``excess`` = observed - predicted, with a central interval;
 * ``p_rose`` = mid-p ``P(predicted < observed) + 0.5 P(predicted = observed)``, the
   posterior predictive probability that the group's rate rose;
-* ranking by the posterior mean excess among groups with ``p_rose >= min_probability``
-  (the rest follow). Excess is in events, so a node with 3 errors over an expected
-  0.02 (a 150x rate ratio) ranks below a service with 3,000 over 2,000.
+* ``p_value = 1 - p_rose`` (one-sided: no rise) and ``p_adjusted``, its
+  Benjamini–Hochberg adjustment over every (level, group) row of the incident
+  (:mod:`bayescount.checks.multiplicity`): with 44 nodes, two or three would pass
+  ``p_rose >= 0.95`` by chance alone in an incident where nothing happened. A group
+  is **significant** when ``p_adjusted <= 1 - min_probability`` (false discovery rate
+  5 % at the default 0.95);
+* ranking by the posterior mean excess among the significant groups (the rest
+  follow). Excess is in events, so a node with 3 errors over an expected 0.02 (a 150x
+  rate ratio) ranks below a service with 3,000 over 2,000.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from bayescount.checks.multiplicity import adjust_p_values
 from bayescount.exceptions import ColumnNotFoundError, DataError, SpecError
 from bayescount.forecast._results import html_block, json_safe
 from bayescount.forecast.predictive import row_parameters
@@ -78,7 +85,27 @@ def excess_table(
 ) -> pd.DataFrame:
     """Per group of every level: observed, expected, excess interval, ``p_rose`` and rank.
 
-    ``predicted`` is ``(..., obs)`` predictive draws of the rows' counts.
+    Parameters
+    ----------
+    observed : array
+        Observed counts of the rows.
+    predicted : array
+        ``(..., obs)`` predictive draws of the rows' counts.
+    rows : pandas.DataFrame
+        The rows (group columns).
+    levels : sequence of str
+        Group levels, outer to inner.
+    ci : float
+        Level of the excess interval.
+    min_probability : float
+        A group is significant when its BH-adjusted ``1 - p_rose`` is at most
+        ``1 - min_probability`` (the false discovery rate).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (level, group) with ``p_rose``, ``p_value`` (``1 - p_rose``),
+        ``p_adjusted`` (Benjamini–Hochberg over all rows), ``significant`` and ``rank``.
     """
     if not 0 < ci < 1 or not 0 < min_probability < 1:
         raise SpecError(f"ci and min_probability must lie in (0, 1), got {ci}, {min_probability}.")
@@ -100,7 +127,9 @@ def excess_table(
                 "rate_ratio": y / float(p.mean()) if p.mean() > 0 else np.inf,
             })
     table = pd.DataFrame(records)
-    table["significant"] = table["p_rose"] >= min_probability
+    table["p_value"] = 1.0 - table["p_rose"]
+    table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy())
+    table["significant"] = table["p_adjusted"] <= 1.0 - min_probability + 1e-12
     table["depth"] = table["level"].map({name: i for i, name in enumerate([GLOBAL, *levels])})
     table = table.sort_values(["depth", "significant", "excess"], ascending=[True, False, False])
     table["rank"] = table.groupby("level").cumcount() + 1
@@ -115,11 +144,12 @@ class Attribution:
     ----------
     table : pandas.DataFrame
         One row per (level, group): ``observed``, ``expected``, ``excess`` (mean) and
-        its ``ci`` interval, ``p_rose``, ``rate_ratio``, ``significant``, ``rank``.
+        its ``ci`` interval, ``p_rose``, ``rate_ratio``, ``p_value`` (``1 - p_rose``),
+        ``p_adjusted`` (Benjamini–Hochberg over all rows), ``significant``, ``rank``.
     start, end : pandas.Timestamp
         The incident window.
     ci, min_probability : float
-        Interval level and the ``p_rose`` a group needs to rank among the significant.
+        Interval level; a group is significant when ``p_adjusted <= 1 - min_probability``.
     effects : pandas.DataFrame, optional
         Multiplicative effects of covariates (see :func:`indicator_effect`).
     """
@@ -158,8 +188,9 @@ class Attribution:
         return plot_excess(self, level=level, top=top, ax=ax)
 
     def _repr_html_(self) -> str:
-        lines = [f"incident {self.start} to {self.end}; interval {self.ci:g}; "
-                 f"significant when P(rate rose) >= {self.min_probability:g}"]
+        lines = [f"incident {self.start} to {self.end}; interval {self.ci:g}; significant "
+                 f"when the Benjamini-Hochberg adjusted P(no rise) <= "
+                 f"{1 - self.min_probability:g}"]
         return html_block("Incident attribution", self.table, lines)
 
 
@@ -213,7 +244,8 @@ def attribute_incident(
     ci : float
         Level of the excess interval.
     min_probability : float
-        ``p_rose`` needed to rank among the significant groups (default 0.95).
+        Significant groups have a Benjamini–Hochberg adjusted ``1 - p_rose`` of at most
+        ``1 - min_probability`` (default 0.95: false discovery rate 5 %).
     covariates : sequence of str
         Covariate terms whose multiplicative effect to report.
     random_seed : int, optional
