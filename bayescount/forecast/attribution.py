@@ -29,7 +29,13 @@ import pandas as pd
 
 from bayescount.checks.multiplicity import adjust_p_values
 from bayescount.exceptions import ColumnNotFoundError, DataError, SpecError
-from bayescount.forecast._results import html_block, json_safe
+from bayescount.forecast._results import (
+    DEFAULT_SEED,
+    binomial_mc_se,
+    html_block,
+    json_safe,
+    resolve_seed,
+)
 from bayescount.forecast.predictive import row_parameters
 from bayescount.forecast.rollup import GLOBAL, rollup_draws
 from bayescount.inference.predict import sample_counts
@@ -104,8 +110,10 @@ def excess_table(
     Returns
     -------
     pandas.DataFrame
-        One row per (level, group) with ``p_rose``, ``p_value`` (``1 - p_rose``),
-        ``p_adjusted`` (Benjamini–Hochberg over all rows), ``significant`` and ``rank``.
+        One row per (level, group) with ``p_rose`` and its Monte Carlo error
+        ``p_rose_mc_se`` (binomial, :func:`~bayescount.forecast._results.binomial_mc_se`),
+        ``p_value`` (``1 - p_rose``), ``p_adjusted`` (Benjamini–Hochberg over all rows),
+        ``significant`` and ``rank``.
     """
     if not 0 < ci < 1 or not 0 < min_probability < 1:
         raise SpecError(f"ci and min_probability must lie in (0, 1), got {ci}, {min_probability}.")
@@ -127,6 +135,9 @@ def excess_table(
                 "rate_ratio": y / float(p.mean()) if p.mean() > 0 else np.inf,
             })
     table = pd.DataFrame(records)
+    n_draws = int(np.prod(np.shape(predicted)[:-1]))
+    table.insert(table.columns.get_loc("p_rose") + 1, "p_rose_mc_se",
+                 binomial_mc_se(table["p_rose"].to_numpy(), n_draws))
     table["p_value"] = 1.0 - table["p_rose"]
     table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy())
     table["significant"] = table["p_adjusted"] <= 1.0 - min_probability + 1e-12
@@ -150,6 +161,10 @@ class Attribution:
         The incident window.
     ci, min_probability : float
         Interval level; a group is significant when ``p_adjusted <= 1 - min_probability``.
+    random_seed : int or None
+        Seed of the predictive draws.
+    n_draws : int
+        Predictive draws behind ``p_rose``.
     effects : pandas.DataFrame, optional
         Multiplicative effects of covariates (see :func:`indicator_effect`).
     """
@@ -160,6 +175,8 @@ class Attribution:
     ci: float
     min_probability: float
     effects: pd.DataFrame | None = None
+    random_seed: int | None = None
+    n_draws: int = 0
 
     def top(self, level: str, n: int = 10) -> pd.DataFrame:
         """Return the ``n`` highest-ranked groups of ``level``."""
@@ -177,6 +194,7 @@ class Attribution:
         return json_safe({
             "start": self.start, "end": self.end, "ci": self.ci,
             "min_probability": self.min_probability,
+            "random_seed": self.random_seed, "n_draws": self.n_draws,
             "groups": self.table,
             "effects": self.effects if self.effects is not None else [],
         })
@@ -226,7 +244,7 @@ def attribute_incident(
     ci: float = 0.9,
     min_probability: float = 0.95,
     covariates: Sequence[str] = (),
-    random_seed: int | None = None,
+    random_seed: int | None = DEFAULT_SEED,
 ) -> Attribution:
     """Attribute the events of ``[start, end)`` to groups against a baseline fit.
 
@@ -248,8 +266,23 @@ def attribute_incident(
         ``1 - min_probability`` (default 0.95: false discovery rate 5 %).
     covariates : sequence of str
         Covariate terms whose multiplicative effect to report.
-    random_seed : int, optional
-        Seed of the predictive draws.
+    random_seed : int or None
+        Seed of the predictive draws (default 0: reproducible); ``None`` for a fresh one.
+        The seed used is stored in the result.
+
+    Returns
+    -------
+    Attribution
+        The ranked table per level and group, with Monte Carlo errors of ``p_rose``.
+
+    Raises
+    ------
+    SpecError
+        The model has no time column.
+    ColumnNotFoundError
+        The data has no counts column.
+    DataError
+        No row falls in the incident.
     """
     schema = model.schema
     if schema.time is None:
@@ -259,6 +292,7 @@ def attribute_incident(
     inside = _in_window(data, schema.time, start, end)
     if not inside.any():
         raise DataError(f"No rows of the data fall in the incident [{start}, {end}).")
+    random_seed = resolve_seed(random_seed)
     rng = np.random.default_rng(random_seed)
     params, rows = row_parameters(model, data.loc[inside], rng=rng)
     predicted = sample_counts(params, rng).values
@@ -268,4 +302,4 @@ def attribute_incident(
     effects = (pd.DataFrame([indicator_effect(model, c, ci) for c in covariates])
                if covariates else None)
     return Attribution(table, pd.Timestamp(start), pd.Timestamp(end), ci, min_probability,
-                       effects)
+                       effects, random_seed, int(predicted.shape[0] * predicted.shape[1]))

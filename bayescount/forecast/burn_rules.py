@@ -42,6 +42,7 @@ import pandas as pd
 
 from bayescount._warnings import warn
 from bayescount.exceptions import BayescountWarning, SpecError
+from bayescount.forecast._results import mc_se
 from bayescount.forecast.slo import SLOSpec, format_duration, parse_duration
 
 __all__ = [
@@ -181,6 +182,7 @@ class RuleResult:
     probability: float = float("nan")
     reason: str = ""
     evaluable: bool = True
+    probability_mc_se: float = float("nan")
 
     def to_dict(self) -> dict:
         """Return a dict (use ``json_safe`` for JSON)."""
@@ -371,14 +373,17 @@ def check_forecast(
             res = _not_evaluable(rule, "forecast", able[rule.name], why)
             out.append(dataclasses.replace(res, short_window=None))
             continue
-        b, n_bad = np.asarray(burn[w]).ravel(), np.asarray(bad[w]).ravel()
-        prob = float(np.mean((b > rule.factor) & (n_bad >= min_bad_events)))
+        b, n_bad = np.asarray(burn[w]), np.asarray(bad[w])
+        hit = (b > rule.factor) & (n_bad >= min_bad_events)
+        prob, se = float(np.mean(hit)), mc_se(hit)
         fired = prob >= min_probability and able[rule.name]
         why = (f"P(burn over next {w} > {rule.factor:g}x with >= {min_bad_events:g} bad "
-               f"events) = {prob:.3f} {'>=' if fired else '<'} {min_probability:g}")
+               f"events) = {prob:.3f} (MC s.e. {se:.3f}) {'>=' if fired else '<'} "
+               f"{min_probability:g}")
         out.append(RuleResult(
             rule.name, "forecast", rule.severity, fired, rule.factor, w, None, able[rule.name],
             float(np.median(b)), bad_events=float(np.mean(n_bad)), probability=prob, reason=why,
+            probability_mc_se=se,
         ))
     return out
 
