@@ -6,13 +6,18 @@ zeros, dispersion index, maximum, 99th percentile, total) and each group, the ob
 rows: predictive mean, central interval and the mid-p posterior predictive p-value
 ``P(T_rep > T_obs) + 0.5 P(T_rep = T_obs)``.
 
+Multiplicity: each p-value is made two-sided (``2 min(p, 1 - p)``) and the family of
+every statistic of every group is adjusted with Benjamini–Hochberg
+(:mod:`bayescount.checks.multiplicity`); a statistic is flagged when its adjusted
+p-value is at most ``fdr`` (default :data:`~bayescount.checks.multiplicity.FDR_LEVEL`).
 :func:`check_model` bundles these with the residual diagnostics of
-:mod:`bayescount.checks.residuals` and the fit's convergence gate.
+:mod:`bayescount.checks.residuals` and the fit's convergence gate, and adjusts the
+p-values of both together, as one family.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +25,7 @@ import pandas as pd
 
 from bayescount.checks._array import COUNT_STATISTICS, count_statistics, mid_p_value
 from bayescount.checks._display import html_block, json_number
+from bayescount.checks.multiplicity import FDR_LEVEL, adjust_p_values, two_sided_p_value
 from bayescount.checks.residuals import ResidualDiagnostics, residual_diagnostics
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.convergence import ConvergenceReport
@@ -31,7 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelCheck", "PPCReport", "PPCStatistic", "check_model", "ppc_statistics"]
 
-#: Posterior predictive p-values below this (or above one minus this) are flagged.
+#: Default predictive replicates (all draws of a 4 x 1,000 fit).
+MAX_DRAWS = 4000
+
+#: Former per-test flag level (kept for reference): flags now use BH-adjusted p-values.
 P_FLAG = 0.05
 
 _NOUNS = {
@@ -43,21 +52,26 @@ _NOUNS = {
 }
 
 
-def _verdict(statistic: str, p: float, level: str | None, group: str | None) -> str:
+def _verdict(statistic: str, p: float, flagged: bool, level: str | None,
+             group: str | None) -> str:
     scope = "" if group is None else f" in {level} {group!r}"
     noun = _NOUNS[statistic]
     if not np.isfinite(p):
         return f"{noun}{scope}: undefined"
-    if p < P_FLAG:
-        return f"the model under-predicts {noun}{scope}"
-    if p > 1 - P_FLAG:
-        return f"the model over-predicts {noun}{scope}"
+    if flagged:
+        how = "under-predicts" if p < 0.5 else "over-predicts"
+        return f"the model {how} {noun}{scope}"
     return f"{noun}{scope} consistent with the model"
 
 
 @dataclass(frozen=True)
 class PPCStatistic:
-    """One statistic of one group: observed value against its predictive distribution."""
+    """One statistic of one group: observed value against its predictive distribution.
+
+    ``p_value`` is the mid-p ``P(T_rep > T_obs) + 0.5 P(T_rep = T_obs)``;
+    ``p_two_sided`` is ``2 min(p, 1 - p)`` and ``p_adjusted`` its Benjamini–Hochberg
+    adjustment over the check's family; flagged when ``p_adjusted <= fdr``.
+    """
 
     statistic: str
     level: str | None
@@ -69,11 +83,21 @@ class PPCStatistic:
     upper: float
     p_value: float
     verdict: str
+    p_two_sided: float = float("nan")
+    p_adjusted: float = float("nan")
+    fdr: float = FDR_LEVEL
 
     @property
     def flagged(self) -> bool:
-        """Whether ``p_value`` is below ``P_FLAG`` or above ``1 - P_FLAG``."""
-        return bool(self.p_value < P_FLAG or self.p_value > 1 - P_FLAG)
+        """Whether the adjusted p-value is at most ``fdr``."""
+        return bool(self.p_adjusted <= self.fdr)
+
+    def adjusted(self, p_adjusted: float, fdr: float) -> PPCStatistic:
+        """Return a copy with a new adjusted p-value and level (and the verdict to match)."""
+        flagged = bool(p_adjusted <= fdr)
+        return replace(self, p_adjusted=float(p_adjusted), fdr=fdr,
+                       verdict=_verdict(self.statistic, self.p_value, flagged, self.level,
+                                        self.group))
 
 
 @dataclass(frozen=True)
@@ -90,12 +114,15 @@ class PPCReport:
         Predictive replicates used.
     interval : float
         Probability of the central predictive interval ``[lower, upper]``.
+    fdr : float
+        False discovery rate of the Benjamini–Hochberg flags.
     """
 
     statistics: tuple[PPCStatistic, ...]
     by: str | None
     n_draws: int
     interval: float
+    fdr: float = FDR_LEVEL
 
     @property
     def flagged(self) -> tuple[PPCStatistic, ...]:
@@ -115,7 +142,8 @@ class PPCReport:
             "by": self.by,
             "n_draws": self.n_draws,
             "interval": self.interval,
-            "p_flag": P_FLAG,
+            "fdr": self.fdr,
+            "correction": "Benjamini-Hochberg over every p-value of the check (two-sided)",
             "statistics": [
                 {k: json_number(v) for k, v in asdict(s).items()} | {"flagged": s.flagged}
                 for s in self.statistics
@@ -123,8 +151,10 @@ class PPCReport:
         }
 
     def __str__(self) -> str:
-        lines = [f"Posterior predictive checks ({self.n_draws} replicates)"]
-        lines += [f"  - {s.verdict} (p = {s.p_value:.3f})" for s in self.flagged]
+        lines = [f"Posterior predictive checks ({self.n_draws} replicates; flagged at "
+                 f"Benjamini-Hochberg FDR {self.fdr:g} over {len(self.statistics)} tests)"]
+        lines += [f"  - {s.verdict} (p = {s.p_value:.3f}, adjusted {s.p_adjusted:.3g})"
+                  for s in self.flagged]
         if not self.flagged:
             lines.append("  every statistic is consistent with the model")
         return "\n".join(lines)
@@ -147,9 +177,10 @@ def ppc_statistics(
     fit: Fit,
     *,
     by: str | None = None,
-    max_draws: int = 1000,
+    max_draws: int = MAX_DRAWS,
     interval: float = 0.9,
     random_seed: int | None = 0,
+    fdr: float = FDR_LEVEL,
 ) -> PPCReport:
     """Posterior predictive checks of the fitted rows' count statistics.
 
@@ -163,25 +194,40 @@ def ppc_statistics(
         Predictive replicates: at most this many posterior draws, evenly spaced in
         each chain, each giving one replicate of every fitted row (drawn with
         ``fit.predict(None, random_seed=...)`` in blocks of draws to bound memory).
+        With ``n`` replicates the smallest two-sided p-value is ``1 / (n + 1)``, so
+        among ``m`` tests a single statistic can be flagged only when
+        ``1 / (n + 1) <= fdr / m``; the default 4,000 resolves about 200 tests.
     interval : float
         Probability of the reported central predictive interval of each statistic.
     random_seed : int, optional
         Seed of the replicates.
+    fdr : float
+        False discovery rate of the flags (Benjamini–Hochberg over every statistic of
+        every group; default 0.05).
 
     Returns
     -------
     PPCReport
         Per statistic and group: observed value, predictive mean and interval, the
-        mid-p value ``p = P(T_rep > T_obs) + 0.5 P(T_rep = T_obs)`` and a verdict.
-        The rule: ``p < 0.05`` means replicates rarely reach the observed value, so
-        *the model under-predicts* the statistic; ``p > 0.95`` means they nearly always
-        exceed it, so *the model over-predicts* it; otherwise it is consistent. With
-        many groups about one statistic in ten is flagged by chance alone; look for
-        patterns, not single flags.
+        mid-p value ``p = P(T_rep > T_obs) + 0.5 P(T_rep = T_obs)``, its two-sided
+        version ``2 min(p, 1 - p)``, the BH-adjusted p-value and a verdict. A flagged
+        statistic with ``p < 0.5`` means replicates rarely reach the observed value:
+        *the model under-predicts* it; with ``p > 0.5`` they nearly always exceed it:
+        *the model over-predicts* it. The adjustment keeps a correct model from being
+        flagged in one group or another by chance alone.
+
+    Raises
+    ------
+    SpecError
+        ``interval`` or ``fdr`` outside (0, 1).
+    ColumnNotFoundError
+        ``by`` is not a group level of the model.
     """
     fit = as_fit(fit)
     if not 0 < interval < 1:
         raise SpecError(f"interval must lie in (0, 1), got {interval!r}.")
+    if not 0 < fdr < 1:
+        raise SpecError(f"fdr must lie in (0, 1), got {fdr!r}.")
     levels = list(fit.schema.groups)
     if by is not None and by not in levels:
         raise ColumnNotFoundError(
@@ -216,10 +262,13 @@ def ppc_statistics(
                     lower=float(lo),
                     upper=float(hi),
                     p_value=p,
-                    verdict=_verdict(name, p, by, label),
+                    verdict="",
+                    p_two_sided=float(two_sided_p_value(p, len(t_rep))),
                 )
             )
-    return PPCReport(tuple(out), by, n_draws, interval)
+    adjusted = adjust_p_values(np.array([s.p_two_sided for s in out]))
+    out = [s.adjusted(a, fdr) for s, a in zip(out, adjusted, strict=True)]
+    return PPCReport(tuple(out), by, n_draws, interval, fdr)
 
 
 @dataclass(frozen=True)
@@ -279,8 +328,9 @@ def check_model(
     *,
     data: pd.DataFrame | None = None,
     by: str | None = None,
-    max_draws: int = 1000,
+    max_draws: int = MAX_DRAWS,
     random_seed: int | None = 0,
+    fdr: float = FDR_LEVEL,
 ) -> ModelCheck:
     """Run the posterior predictive and residual checks of a fitted model.
 
@@ -298,10 +348,24 @@ def check_model(
         Predictive replicates for the PPC statistics (see :func:`ppc_statistics`).
     random_seed : int, optional
         Seed of the replicates.
+    fdr : float
+        False discovery rate of the flags. Every p-value of the check (the two-sided
+        PPC p-value of each statistic and group, the calibration z of each group, the
+        residual autocorrelation of each series) is one Benjamini–Hochberg family, so a
+        correct model passes (``passed``) with probability about ``1 - fdr`` or more.
+
+    Returns
+    -------
+    ModelCheck
+        The PPC statistics, residual diagnostics and convergence report.
     """
     fit = as_fit(fit)
-    return ModelCheck(
-        ppc=ppc_statistics(fit, by=by, max_draws=max_draws, random_seed=random_seed),
-        residuals=residual_diagnostics(fit, data=data, by=by),
-        convergence=fit.convergence,
-    )
+    ppc = ppc_statistics(fit, by=by, max_draws=max_draws, random_seed=random_seed, fdr=fdr)
+    residuals = residual_diagnostics(fit, data=data, by=by, fdr=fdr)
+    raw = np.concatenate([[s.p_two_sided for s in ppc.statistics], residuals.p_values()])
+    adjusted = adjust_p_values(raw)
+    k = len(ppc.statistics)
+    ppc = replace(ppc, statistics=tuple(
+        s.adjusted(a, fdr) for s, a in zip(ppc.statistics, adjusted[:k], strict=True)))
+    return ModelCheck(ppc=ppc, residuals=residuals.adjusted(adjusted[k:], fdr),
+                      convergence=fit.convergence)

@@ -11,13 +11,21 @@ of each row's ``mu`` (and of ``alpha``, ``psi``):
   ``chi2 / df = sum r^2 / (n - k)`` (about 1 when the family's variance is right;
   above: more variable than the model allows);
 * lag-1 autocorrelation of the Pearson residuals of each series (the innermost
-  group, ordered by time when known): ``|acf| > 2 / sqrt(n)`` flags bursts the model
-  ignores.
+  group, ordered by time when known), with the large-sample two-sided p-value of
+  ``acf sqrt(n) ~ N(0, 1)`` (``|acf| > 2 / sqrt(n)`` at 5 % for one series); flags
+  bursts the model ignores.
+
+Multiplicity: the calibration z of every group and the autocorrelation of every
+series are one Benjamini–Hochberg family (:mod:`bayescount.checks.multiplicity`;
+:func:`~bayescount.checks.check_model` adds the PPC statistics to it); a calibration
+ratio is flagged when it is outside the band *and* its adjusted p-value is at most
+``fdr``, an autocorrelation when its adjusted p-value is. The dispersion statistic is
+a single test with its own 3-sigma band.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +33,7 @@ import pandas as pd
 
 from bayescount.checks._array import lag1_autocorrelation
 from bayescount.checks._display import html_block, json_number
+from bayescount.checks.multiplicity import FDR_LEVEL, adjust_p_values, normal_p_value
 from bayescount.exceptions import ColumnNotFoundError, DataError
 from bayescount.inference.draws import chunked_parameters
 from bayescount.inference.fit import as_fit
@@ -77,22 +86,34 @@ def dispersion_band(df: int) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class SeriesAutocorrelation:
-    """Lag-1 autocorrelation of one series' Pearson residuals."""
+    """Lag-1 autocorrelation of one series' Pearson residuals.
+
+    ``threshold`` is ``2 / sqrt(n)`` (the unadjusted 5 % bound, for reference);
+    ``p_value`` the two-sided p-value of ``acf sqrt(n)`` against N(0, 1) and
+    ``p_adjusted`` its Benjamini–Hochberg adjustment over the check's family.
+    """
 
     series: str
     n: int
     acf: float
     threshold: float
+    p_value: float = float("nan")
+    p_adjusted: float = float("nan")
+    fdr: float = FDR_LEVEL
 
     @property
     def flagged(self) -> bool:
-        """Whether ``|acf| > threshold`` (``2 / sqrt(n)``)."""
-        return bool(np.isfinite(self.acf) and abs(self.acf) > self.threshold)
+        """Whether the adjusted p-value is at most ``fdr``."""
+        return bool(np.isfinite(self.acf) and self.p_adjusted <= self.fdr)
 
 
 @dataclass(frozen=True)
 class GroupCalibration:
-    """Observed against expected totals, and Pearson ``chi2 / n``, of one group."""
+    """Observed against expected totals, and Pearson ``chi2 / n``, of one group.
+
+    ``p_value`` is the two-sided normal p-value of ``z`` and ``p_adjusted`` its
+    Benjamini–Hochberg adjustment over the check's family.
+    """
 
     level: str | None
     group: str | None
@@ -102,12 +123,15 @@ class GroupCalibration:
     ratio: float
     z: float
     pearson_per_row: float
+    p_value: float = float("nan")
+    p_adjusted: float = float("nan")
+    fdr: float = FDR_LEVEL
 
     @property
     def flagged(self) -> bool:
-        """Whether ``ratio`` is outside :data:`CALIBRATION_BAND` and ``|z| > 2``."""
+        """Whether ``ratio`` is outside :data:`CALIBRATION_BAND` and ``p_adjusted <= fdr``."""
         lo, hi = CALIBRATION_BAND
-        return bool(not lo <= self.ratio <= hi and abs(self.z) > 2)
+        return bool(not lo <= self.ratio <= hi and self.p_adjusted <= self.fdr)
 
 
 @dataclass(frozen=True)
@@ -123,6 +147,21 @@ class ResidualDiagnostics:
     series_level: str | None
     time_ordered: bool
     family: str = field(default="poisson")
+    fdr: float = FDR_LEVEL
+
+    def p_values(self) -> np.ndarray:
+        """Raw p-values of the family: calibration per group, then autocorrelation."""
+        return np.array([g.p_value for g in self.calibration]
+                        + [a.p_value for a in self.autocorrelation])
+
+    def adjusted(self, p_adjusted: np.ndarray, fdr: float) -> ResidualDiagnostics:
+        """Return a copy with adjusted p-values (ordered as :meth:`p_values`) and level."""
+        k = len(self.calibration)
+        calibration = tuple(replace(g, p_adjusted=float(a), fdr=fdr)
+                            for g, a in zip(self.calibration, p_adjusted[:k], strict=True))
+        acf = tuple(replace(a, p_adjusted=float(v), fdr=fdr)
+                    for a, v in zip(self.autocorrelation, p_adjusted[k:], strict=True))
+        return replace(self, calibration=calibration, autocorrelation=acf, fdr=fdr)
 
     @property
     def calibration_ratio(self) -> float:
@@ -140,7 +179,7 @@ class ResidualDiagnostics:
                 out.append(
                     f"calibration ratio {g.ratio:.3f} {scope}: {word} events observed than "
                     f"the model expects (band {CALIBRATION_BAND[0]}-{CALIBRATION_BAND[1]}, "
-                    f"z = {g.z:+.1f})"
+                    f"z = {g.z:+.1f}, adjusted p = {g.p_adjusted:.2g})"
                 )
         lo, hi = self.dispersion_band
         if not lo <= self.dispersion_statistic <= hi:
@@ -160,8 +199,8 @@ class ResidualDiagnostics:
             order = "time" if self.time_ordered else "row order (no timestamps given)"
             out.append(
                 f"{len(flagged)} of {len(self.autocorrelation)} series have lag-1 residual "
-                f"autocorrelation beyond 2/sqrt(n) in {order}, e.g. {shown}: bursts the "
-                "model ignores"
+                f"autocorrelation in {order} (Benjamini-Hochberg FDR {self.fdr:g}), e.g. "
+                f"{shown}: bursts the model ignores"
             )
         return tuple(out)
 
@@ -191,6 +230,7 @@ class ResidualDiagnostics:
             "df": self.df,
             "dispersion_statistic": json_number(self.dispersion_statistic),
             "dispersion_band": list(self.dispersion_band),
+            "fdr": self.fdr,
             "series_level": self.series_level,
             "time_ordered": self.time_ordered,
             "autocorrelation": [
@@ -209,7 +249,8 @@ class ResidualDiagnostics:
             f"{CALIBRATION_BAND[1]})",
             f"  Pearson chi2/df {self.dispersion_statistic:.3f} (df {self.df}; band "
             f"{lo:.2f}-{hi:.2f})",
-            f"  lag-1 residual ACF flagged in {n_flag} of {len(self.autocorrelation)} series",
+            f"  lag-1 residual ACF flagged in {n_flag} of {len(self.autocorrelation)} series "
+            f"(Benjamini-Hochberg FDR {self.fdr:g})",
         ]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
@@ -255,6 +296,7 @@ def residual_diagnostics(
     data: pd.DataFrame | None = None,
     by: str | None = None,
     chunk_size: int = 50_000,
+    fdr: float = FDR_LEVEL,
 ) -> ResidualDiagnostics:
     """Calibration ratio, Pearson dispersion and residual ACF of a fitted model.
 
@@ -269,6 +311,22 @@ def residual_diagnostics(
         Group level for per-group calibration ratios.
     chunk_size : int
         Rows whose per-draw parameters are held at once.
+    fdr : float
+        False discovery rate of the flags (Benjamini–Hochberg over the calibration
+        tests of every group and the autocorrelation tests of every series).
+
+    Returns
+    -------
+    ResidualDiagnostics
+        Calibration per group, Pearson dispersion and residual ACF per series, with
+        raw and adjusted p-values.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        ``by`` is not a group level of the model.
+    DataError
+        ``data`` is not the frame the model was fitted on.
 
     Notes
     -----
@@ -313,15 +371,17 @@ def residual_diagnostics(
         if stamps is not None:
             idx = idx[np.argsort(stamps[idx], kind="stable")]
         n = len(idx)
+        acf = float(lag1_autocorrelation(resid[idx]))
         acfs.append(
             SeriesAutocorrelation(
                 series=str(label),
                 n=n,
-                acf=float(lag1_autocorrelation(resid[idx])),
+                acf=acf,
                 threshold=float(2.0 / np.sqrt(n)),
+                p_value=float(normal_p_value(acf * np.sqrt(n))),
             )
         )
-    return ResidualDiagnostics(
+    result = ResidualDiagnostics(
         calibration=tuple(calibration),
         pearson_chi2=chi2,
         df=df,
@@ -332,10 +392,12 @@ def residual_diagnostics(
         time_ordered=stamps is not None,
         family=fit.spec.family,
     )
+    return result.adjusted(adjust_p_values(result.p_values()), fdr)
 
 
 def _calibration(level, label, y, mean, var, resid) -> GroupCalibration:
     observed, expected = float(np.sum(y)), float(np.sum(mean))
+    z = (observed - expected) / float(np.sqrt(np.sum(var)))
     return GroupCalibration(
         level=level,
         group=label,
@@ -343,6 +405,7 @@ def _calibration(level, label, y, mean, var, resid) -> GroupCalibration:
         observed=observed,
         expected=expected,
         ratio=float(calibration_ratio(y, mean)),
-        z=(observed - expected) / float(np.sqrt(np.sum(var))),
+        z=z,
         pearson_per_row=float(np.mean(resid**2)),
+        p_value=float(normal_p_value(z)),
     )

@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     try:
-        from bayescount.cli.main import main as run
+        from bayescount.cli.app import main as run
 
         code = run(argv)
         sys.stdout.flush()

@@ -27,6 +27,7 @@ import pandas as pd
 
 from bayescount.cli._shared import number_in, positive_int, print_json
 from bayescount.exceptions import DataError, SpecError
+from bayescount.forecast._results import DEFAULT_SEED
 from bayescount.forecast.anomalies import detect_anomalies
 from bayescount.forecast.attribution import attribute_incident
 from bayescount.forecast.burn import forecast_burn
@@ -46,6 +47,11 @@ def _emit(result: Any, as_json: bool, text: str) -> int:
     else:
         print(text)
     return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    """``--seed``, or the fixed default so that the same command gives the same numbers."""
+    return DEFAULT_SEED if args.seed is None else args.seed
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -78,7 +84,7 @@ def _run_slo(args: argparse.Namespace) -> int:
                                exposure=model.schema.exposure or "", time=model.schema.time or "")
     result = forecast_burn(model, slo, observed, future, traffic_model=traffic,
                            min_probability=args.min_probability,
-                           min_bad_events=args.min_bad_events, random_seed=args.seed)
+                           min_bad_events=args.min_bad_events, random_seed=_seed(args))
     rules = pd.DataFrame([r.to_dict() for r in result.rules])
     text = "\n".join([
         f"SLO {slo.objective:g} over {slo.window}; now {result.now}, window ends "
@@ -86,8 +92,8 @@ def _run_slo(args: argparse.Namespace) -> int:
         f"P(exhaust) = {result.p_exhaust:.4f} (MC s.e. {result.p_exhaust_mc_se:.4f})",
         f"decision: {result.decision.level.upper()} - {result.decision.reason}",
         "", _table(result.to_frame()), "",
-        _table(rules[["rule", "kind", "severity", "fired", "factor", "long_burn", "probability",
-                      "reason"]]),
+        _table(rules[["rule", "kind", "severity", "fired", "factor", "long_burn", "short_burn",
+                      "probability", "probability_mc_se", "reason"]]),
         *[f"note: {n}" for n in result.notes],
     ])
     return _emit(result, args.json, text)
@@ -97,12 +103,14 @@ def _run_slo(args: argparse.Namespace) -> int:
 def _run_anomalies(args: argparse.Namespace) -> int:
     model = load_fit(args.fit)
     report = detect_anomalies(model, read_table(args.data), level=args.level,
-                              consecutive=args.consecutive, random_seed=args.seed)
+                              consecutive=args.consecutive, random_seed=_seed(args))
     alerts = report.alerts()
     text = "\n".join([
         f"{len(report.table)} windows, {int(report.table['flag'].sum())} flagged, "
         f"{len(alerts)} alerts ({args.level:g} interval, {args.consecutive} in a row)",
         _table(alerts),
+        f"seed {report.random_seed}; tail probabilities average {report.n_draws} posterior "
+        "draws (MC s.e.: binomial bound sqrt(p(1-p)/n))",
     ])
     return _emit(report, args.json, text)
 
@@ -126,11 +134,14 @@ def _run_attribute(args: argparse.Namespace) -> int:
     start, end = _incident(args.incident)
     result = attribute_incident(model, read_table(args.data), start, end, ci=args.ci,
                                 min_probability=args.min_probability,
-                                covariates=args.covariate or (), random_seed=args.seed)
+                                covariates=args.covariate or (), random_seed=_seed(args))
     cols = ["level", "group", "rank", "observed", "expected", "excess", "excess_lower",
-            "excess_upper", "p_rose", "significant"]
+            "excess_upper", "p_rose", "p_rose_mc_se", "p_adjusted", "significant"]
     table = result.table.groupby("level", sort=False).head(args.top)[cols]
-    parts = [f"incident {start} to {end}", _table(table)]
+    parts = [f"incident {start} to {end}", _table(table),
+             f"seed {result.random_seed}; {result.n_draws} predictive draws (MC s.e.: binomial "
+             "sqrt(p(1-p)/n)); significant: Benjamini-Hochberg adjusted P(no rise) <= "
+             f"{1 - args.min_probability:g}"]
     if result.effects is not None:
         parts += ["", _table(result.effects)]
     return _emit(result, args.json, "\n".join(parts))
@@ -142,8 +153,11 @@ def _run_capacity(args: argparse.Namespace) -> int:
     scenarios = [parse_scenario(s) for s in args.scenario or ()]
     result = forecast_capacity(model, read_table(args.data), scenarios,
                                threshold=args.threshold, risk=args.risk, per=args.per,
-                               include_current=not args.no_current, random_seed=args.seed)
-    return _emit(result, args.json, _table(result.table))
+                               include_current=not args.no_current, random_seed=_seed(args))
+    note = (f"seed {result.random_seed}; {result.n_draws} predictive draws per scenario"
+            + (" (MC s.e. of p_exceed: binomial sqrt(p(1-p)/n))"
+               if args.threshold is not None else ""))
+    return _emit(result, args.json, _table(result.table) + "\n" + note)
 
 
 # --------------------------------------------------------------------- register
@@ -192,7 +206,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     att.add_argument("--ci", type=number_in(0, 1), default=0.9, metavar="L",
                      help="interval level (default 0.9)")
     att.add_argument("--min-probability", type=number_in(0, 1), default=0.95, metavar="P",
-                     help="P(rate rose) needed to rank as significant (default 0.95)")
+                     help="significant when the Benjamini-Hochberg adjusted P(no rise) over "
+                     "all groups is <= 1 - P (default 0.95: FDR 5%%)")
     att.add_argument("--covariate", action="append", metavar="TERM",
                      help="report this covariate term's multiplicative effect (repeatable)")
     att.add_argument("--top", type=positive_int, default=10, metavar="N",

@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 
 from bayescount.exceptions import ColumnNotFoundError, SpecError
-from bayescount.forecast._results import html_block, json_safe
+from bayescount.forecast._results import (
+    DEFAULT_SEED,
+    binomial_mc_se,
+    html_block,
+    json_safe,
+    resolve_seed,
+)
 from bayescount.forecast.predictive import row_parameters
 from bayescount.forecast.rollup import GLOBAL, group_paths
 from bayescount.inference.predict import PredictiveParameters
@@ -70,7 +76,10 @@ def anomaly_table(
     """Tail probabilities, intervals and flags for observed ``counts`` of ``rows``.
 
     ``series`` labels each row's series (e.g. its group path); ``time`` orders rows
-    within a series (row order when ``None``).
+    within a series (row order when ``None``). ``p_upper_mc_se`` bounds the Monte
+    Carlo error of ``p_upper`` (and of ``tail_prob``): the binomial
+    ``sqrt(p (1 - p) / S)`` over the ``S`` posterior draws averaged, an upper bound for
+    an average of per-draw probabilities.
     """
     if not 0 < level < 1:
         raise SpecError(f"level must be in (0, 1), got {level}.")
@@ -83,6 +92,7 @@ def anomaly_table(
     upper = mixture_quantile(params, (1 + level) / 2)
     direction = np.where(y > upper, 1, np.where(y < lower, -1, 0))
     tail = np.minimum(p_upper, 1.0 - p_upper)
+    n_draws = int(params.mu.shape[0] * params.mu.shape[1])
     out = rows.reset_index(drop=True).assign(
         series=np.asarray(series, dtype=object),
         observed=y,
@@ -90,6 +100,7 @@ def anomaly_table(
         lower=lower,
         upper=upper,
         p_upper=p_upper,
+        p_upper_mc_se=binomial_mc_se(p_upper, n_draws),
         tail_prob=tail,
         severity=-np.log10(np.maximum(tail, 1e-300)),
         direction=direction,
@@ -110,7 +121,8 @@ class AnomalyReport:
     table : pandas.DataFrame
         One row per window: the input columns, ``series`` (group path), ``observed``,
         ``expected``, ``lower``/``upper`` (predictive interval at ``level``),
-        ``p_upper`` (mid-p ``P(Y > y) + 0.5 P(Y = y)``), ``tail_prob``, ``severity``
+        ``p_upper`` (mid-p ``P(Y > y) + 0.5 P(Y = y)``) and its Monte Carlo error
+        bound ``p_upper_mc_se`` (also that of ``tail_prob``), ``tail_prob``, ``severity``
         (``-log10 tail_prob``), ``direction``, ``run_length`` and ``flag``.
     level : float
         Level of the predictive interval.
@@ -118,12 +130,18 @@ class AnomalyReport:
         Windows in a row beyond the interval before a flag.
     time : str or None
         Time column.
+    random_seed : int or None
+        Seed used for effects of group labels not seen when fitting.
+    n_draws : int
+        Posterior draws averaged in the predictive tails.
     """
 
     table: pd.DataFrame
     level: float
     consecutive: int
     time: str | None
+    random_seed: int | None = None
+    n_draws: int = 0
 
     def flags(self) -> pd.DataFrame:
         """Return the flagged windows."""
@@ -147,11 +165,14 @@ class AnomalyReport:
                 "windows": len(part),
                 "direction": "high" if part["direction"].iloc[0] > 0 else "low",
                 "max_severity": float(part["severity"].max()),
+                "min_tail_prob": float(part["tail_prob"].min()),
+                "min_tail_prob_mc_se": float(
+                    part["p_upper_mc_se"].iloc[int(np.argmin(part["tail_prob"].to_numpy()))]),
                 "observed": float(part["observed"].sum()),
                 "expected": float(part["expected"].sum()),
             })
         cols = ["series", "start", "alert_at", "end", "windows", "direction", "max_severity",
-                "observed", "expected"]
+                "min_tail_prob", "min_tail_prob_mc_se", "observed", "expected"]
         return pd.DataFrame(records, columns=cols)
 
     def to_frame(self) -> pd.DataFrame:
@@ -163,6 +184,8 @@ class AnomalyReport:
         return json_safe({
             "level": self.level,
             "consecutive": self.consecutive,
+            "random_seed": self.random_seed,
+            "n_draws": self.n_draws,
             "n_windows": len(self.table),
             "n_beyond": int((self.table["direction"] != 0).sum()),
             "n_flagged": int(self.table["flag"].sum()),
@@ -189,7 +212,7 @@ def detect_anomalies(
     level: float = 0.99,
     consecutive: int = 2,
     max_draws: int | None = 1000,
-    random_seed: int | None = None,
+    random_seed: int | None = DEFAULT_SEED,
 ) -> AnomalyReport:
     """Flag observed windows whose counts fall outside the model's predictive interval.
 
@@ -207,8 +230,21 @@ def detect_anomalies(
         Posterior draws used for the analytic predictive CDFs (evenly thinned; default
         1000, ``None`` for all): the tail probabilities are averages over draws, so a
         thousand are plenty and the cost grows linearly with them.
-    random_seed : int, optional
-        Seed for effects of group labels not seen when fitting.
+    random_seed : int or None
+        Seed for effects of group labels not seen when fitting (default 0:
+        reproducible); ``None`` for a fresh one. Stored in the report.
+
+    Returns
+    -------
+    AnomalyReport
+        Per-window tails, intervals and flags, with Monte Carlo error bounds.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        The data has no counts column.
+    SpecError
+        ``level`` or ``consecutive`` out of range.
     """
     schema = model.schema
     if schema.counts not in data:
@@ -216,6 +252,7 @@ def detect_anomalies(
             f"Counts column {schema.counts!r} is needed to check observed windows; "
             f"the data has {list(data.columns)}."
         )
+    random_seed = resolve_seed(random_seed)
     rng = np.random.default_rng(random_seed)
     params, rows = row_parameters(model, data, rng=rng)
     params = thin(params, max_draws)
@@ -223,4 +260,5 @@ def detect_anomalies(
     series = group_paths(rows, schema.groups, level_name)
     table = anomaly_table(params, rows, rows[schema.counts].to_numpy(), series=series,
                           time=schema.time, level=level, consecutive=consecutive)
-    return AnomalyReport(table, level, int(consecutive), schema.time)
+    return AnomalyReport(table, level, int(consecutive), schema.time, random_seed,
+                         int(params.mu.shape[0] * params.mu.shape[1]))

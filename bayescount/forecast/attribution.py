@@ -7,9 +7,15 @@ what was observed:
 * ``excess`` = observed - predicted, with a central interval;
 * ``p_rose`` = mid-p ``P(predicted < observed) + 0.5 P(predicted = observed)``, the
   posterior predictive probability that the group's rate rose;
-* ranking by the posterior mean excess among groups with ``p_rose >= min_probability``
-  (the rest follow). Excess is in events, so a node with 3 errors over an expected
-  0.02 (a 150x rate ratio) ranks below a service with 3,000 over 2,000.
+* ``p_value = 1 - p_rose`` (one-sided: no rise) and ``p_adjusted``, its
+  Benjamini–Hochberg adjustment over every (level, group) row of the incident
+  (:mod:`bayescount.checks.multiplicity`): with 44 nodes, two or three would pass
+  ``p_rose >= 0.95`` by chance alone in an incident where nothing happened. A group
+  is **significant** when ``p_adjusted <= 1 - min_probability`` (false discovery rate
+  5 % at the default 0.95);
+* ranking by the posterior mean excess among the significant groups (the rest
+  follow). Excess is in events, so a node with 3 errors over an expected 0.02 (a 150x
+  rate ratio) ranks below a service with 3,000 over 2,000.
 """
 
 from __future__ import annotations
@@ -21,8 +27,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from bayescount.checks.multiplicity import adjust_p_values
 from bayescount.exceptions import ColumnNotFoundError, DataError, SpecError
-from bayescount.forecast._results import html_block, json_safe
+from bayescount.forecast._results import (
+    DEFAULT_SEED,
+    binomial_mc_se,
+    html_block,
+    json_safe,
+    resolve_seed,
+)
 from bayescount.forecast.predictive import row_parameters
 from bayescount.forecast.rollup import GLOBAL, rollup_draws
 from bayescount.inference.fit import as_fit
@@ -79,7 +92,29 @@ def excess_table(
 ) -> pd.DataFrame:
     """Per group of every level: observed, expected, excess interval, ``p_rose`` and rank.
 
-    ``predicted`` is ``(..., obs)`` predictive draws of the rows' counts.
+    Parameters
+    ----------
+    observed : array
+        Observed counts of the rows.
+    predicted : array
+        ``(..., obs)`` predictive draws of the rows' counts.
+    rows : pandas.DataFrame
+        The rows (group columns).
+    levels : sequence of str
+        Group levels, outer to inner.
+    ci : float
+        Level of the excess interval.
+    min_probability : float
+        A group is significant when its BH-adjusted ``1 - p_rose`` is at most
+        ``1 - min_probability`` (the false discovery rate).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (level, group) with ``p_rose`` and its Monte Carlo error
+        ``p_rose_mc_se`` (binomial, :func:`~bayescount.forecast._results.binomial_mc_se`),
+        ``p_value`` (``1 - p_rose``), ``p_adjusted`` (Benjamini–Hochberg over all rows),
+        ``significant`` and ``rank``.
     """
     if not 0 < ci < 1 or not 0 < min_probability < 1:
         raise SpecError(f"ci and min_probability must lie in (0, 1), got {ci}, {min_probability}.")
@@ -101,7 +136,12 @@ def excess_table(
                 "rate_ratio": y / float(p.mean()) if p.mean() > 0 else np.inf,
             })
     table = pd.DataFrame(records)
-    table["significant"] = table["p_rose"] >= min_probability
+    n_draws = int(np.prod(np.shape(predicted)[:-1]))
+    table.insert(table.columns.get_loc("p_rose") + 1, "p_rose_mc_se",
+                 binomial_mc_se(table["p_rose"].to_numpy(), n_draws))
+    table["p_value"] = 1.0 - table["p_rose"]
+    table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy())
+    table["significant"] = table["p_adjusted"] <= 1.0 - min_probability + 1e-12
     table["depth"] = table["level"].map({name: i for i, name in enumerate([GLOBAL, *levels])})
     table = table.sort_values(["depth", "significant", "excess"], ascending=[True, False, False])
     table["rank"] = table.groupby("level").cumcount() + 1
@@ -116,11 +156,16 @@ class Attribution:
     ----------
     table : pandas.DataFrame
         One row per (level, group): ``observed``, ``expected``, ``excess`` (mean) and
-        its ``ci`` interval, ``p_rose``, ``rate_ratio``, ``significant``, ``rank``.
+        its ``ci`` interval, ``p_rose``, ``rate_ratio``, ``p_value`` (``1 - p_rose``),
+        ``p_adjusted`` (Benjamini–Hochberg over all rows), ``significant``, ``rank``.
     start, end : pandas.Timestamp
         The incident window.
     ci, min_probability : float
-        Interval level and the ``p_rose`` a group needs to rank among the significant.
+        Interval level; a group is significant when ``p_adjusted <= 1 - min_probability``.
+    random_seed : int or None
+        Seed of the predictive draws.
+    n_draws : int
+        Predictive draws behind ``p_rose``.
     effects : pandas.DataFrame, optional
         Multiplicative effects of covariates (see :func:`indicator_effect`).
     """
@@ -131,6 +176,8 @@ class Attribution:
     ci: float
     min_probability: float
     effects: pd.DataFrame | None = None
+    random_seed: int | None = None
+    n_draws: int = 0
 
     def top(self, level: str, n: int = 10) -> pd.DataFrame:
         """Return the ``n`` highest-ranked groups of ``level``."""
@@ -148,6 +195,7 @@ class Attribution:
         return json_safe({
             "start": self.start, "end": self.end, "ci": self.ci,
             "min_probability": self.min_probability,
+            "random_seed": self.random_seed, "n_draws": self.n_draws,
             "groups": self.table,
             "effects": self.effects if self.effects is not None else [],
         })
@@ -159,8 +207,9 @@ class Attribution:
         return plot_excess(self, level=level, top=top, ax=ax)
 
     def _repr_html_(self) -> str:
-        lines = [f"incident {self.start} to {self.end}; interval {self.ci:g}; "
-                 f"significant when P(rate rose) >= {self.min_probability:g}"]
+        lines = [f"incident {self.start} to {self.end}; interval {self.ci:g}; significant "
+                 f"when the Benjamini-Hochberg adjusted P(no rise) <= "
+                 f"{1 - self.min_probability:g}"]
         return html_block("Incident attribution", self.table, lines)
 
 
@@ -197,7 +246,7 @@ def attribute_incident(
     ci: float = 0.9,
     min_probability: float = 0.95,
     covariates: Sequence[str] = (),
-    random_seed: int | None = None,
+    random_seed: int | None = DEFAULT_SEED,
 ) -> Attribution:
     """Attribute the events of ``[start, end)`` to groups against a baseline fit.
 
@@ -215,11 +264,27 @@ def attribute_incident(
     ci : float
         Level of the excess interval.
     min_probability : float
-        ``p_rose`` needed to rank among the significant groups (default 0.95).
+        Significant groups have a Benjamini–Hochberg adjusted ``1 - p_rose`` of at most
+        ``1 - min_probability`` (default 0.95: false discovery rate 5 %).
     covariates : sequence of str
         Covariate terms whose multiplicative effect to report.
-    random_seed : int, optional
-        Seed of the predictive draws.
+    random_seed : int or None
+        Seed of the predictive draws (default 0: reproducible); ``None`` for a fresh one.
+        The seed used is stored in the result.
+
+    Returns
+    -------
+    Attribution
+        The ranked table per level and group, with Monte Carlo errors of ``p_rose``.
+
+    Raises
+    ------
+    SpecError
+        The model has no time column.
+    ColumnNotFoundError
+        The data has no counts column.
+    DataError
+        No row falls in the incident.
     """
     schema = model.schema
     if schema.time is None:
@@ -229,6 +294,7 @@ def attribute_incident(
     inside = _in_window(data, schema.time, start, end)
     if not inside.any():
         raise DataError(f"No rows of the data fall in the incident [{start}, {end}).")
+    random_seed = resolve_seed(random_seed)
     rng = np.random.default_rng(random_seed)
     params, rows = row_parameters(model, data.loc[inside], rng=rng)
     predicted = sample_counts(params, rng).values
@@ -238,4 +304,4 @@ def attribute_incident(
     effects = (pd.DataFrame([indicator_effect(model, c, ci) for c in covariates])
                if covariates else None)
     return Attribution(table, pd.Timestamp(start), pd.Timestamp(end), ci, min_probability,
-                       effects)
+                       effects, random_seed, int(predicted.shape[0] * predicted.shape[1]))

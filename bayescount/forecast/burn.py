@@ -18,17 +18,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import arviz_stats as azs
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from bayescount.exceptions import DataError
 from bayescount.forecast._results import (
+    DEFAULT_SEED,
     html_block,
     json_safe,
+    mc_se,
     quantile_columns,
     quantiles_of,
+    resolve_seed,
     summarise,
 )
 from bayescount.forecast.burn_rules import (
@@ -40,10 +42,11 @@ from bayescount.forecast.burn_rules import (
     decide,
     default_rules,
     usable_rules,
+    window_shares,
 )
 from bayescount.forecast.future import FutureDraws, future_draws
 from bayescount.forecast.rollup import rollup_draws, sum_by_codes, summarise_draws
-from bayescount.forecast.slo import ObservedSoFar, SLOSpec, parse_duration
+from bayescount.forecast.slo import ObservedSoFar, SLOSpec, format_duration, parse_duration
 from bayescount.inference.predict import PredictiveParameters, sample_counts
 
 if TYPE_CHECKING:
@@ -74,16 +77,6 @@ def budget_consumed(bad_so_far, total_so_far, future_bad, future_total, error_bu
     return np.divide(bad, budget, out=np.where(bad > 0, np.inf, 0.0), where=budget > 0)
 
 
-def _mcse(indicator: np.ndarray) -> float:
-    """Monte Carlo standard error of a probability from (chain, draw) indicators."""
-    p = float(indicator.mean())
-    if indicator.ndim == 2 and indicator.shape[1] >= 4 and 0 < p < 1:
-        value = float(azs.mcse(indicator.astype(float), chain_axis=0, draw_axis=1))
-        if np.isfinite(value):
-            return value
-    return float(np.sqrt(p * (1 - p) / indicator.size))
-
-
 @dataclass(frozen=True)
 class BurnForecast:
     """Posterior predictive forecast of an SLO's error-budget burn.
@@ -105,6 +98,8 @@ class BurnForecast:
         Every rule evaluated; ``decision`` is the most severe that fired.
     notes : tuple of str
         Caveats (future shorter than the window, horizons not covered, ...).
+    random_seed : int or None
+        Seed of the predictive draws (``None`` when the draws were given).
     """
 
     slo: SLOSpec
@@ -117,6 +112,7 @@ class BurnForecast:
     rules: tuple
     decision: Decision
     notes: tuple[str, ...] = ()
+    random_seed: int | None = None
 
     # ---------------------------------------------------------------- numbers
     @property
@@ -127,29 +123,42 @@ class BurnForecast:
     @property
     def p_exhaust_mc_se(self) -> float:
         """Monte Carlo standard error of :attr:`p_exhaust` (ESS-based, arviz-stats)."""
-        return _mcse(self.draws["consumed"].values > 1)
+        return mc_se(self.draws["consumed"].values > 1)
+
+    @property
+    def n_draws(self) -> int:
+        """Predictive draws behind every probability."""
+        return int(self.draws["consumed"].size)
 
     def time_to_exhaustion(self) -> pd.DataFrame:
-        """``P(tau <= h)`` for each horizon and the window end (NaN past the future table)."""
-        tau = self.draws["tau_hours"].values.ravel()
+        """``P(tau <= h)`` and its Monte Carlo error for each horizon and the window end.
+
+        NaN past the future table, and for horizons shorter than a future row (the
+        exhaustion time is only known to the end of a row).
+        """
+        tau = self.draws["tau_hours"].values
         known = (self.horizon_end - self.now) / pd.Timedelta(hours=1)
+        step = float(self.draws.attrs.get("step_hours", 0.0))
         rows = [(h, parse_duration(h) / pd.Timedelta(hours=1))
                 for h in self.draws.attrs.get("horizons", HORIZONS)]
         rows.append(("window_end", known))
-        return pd.DataFrame(
-            [{"horizon": name, "hours": hours,
-              "p_exhausted_by": float(np.mean(tau <= hours + 1e-9))
-              if hours <= known + 1e-9 else np.nan}
-             for name, hours in rows]
-        )
+        records = []
+        for name, hours in rows:
+            ok = hours <= known + 1e-9 and (hours >= step - 1e-9 or name == "window_end")
+            hit = tau <= hours + 1e-9
+            records.append({"horizon": name, "hours": hours,
+                            "p_exhausted_by": float(hit.mean()) if ok else np.nan,
+                            "p_exhausted_by_mc_se": mc_se(hit) if ok else np.nan})
+        return pd.DataFrame(records)
 
     def burn_rates(self) -> pd.DataFrame:
-        """Forward burn rate per horizon: mean, 5/50/95 % quantiles, ``P(burn > 1)``."""
+        """Forward burn rate per horizon: mean, 5/50/95 % quantiles, ``P(burn > 1)`` (MC s.e.)."""
         records = []
         for h in self.draws["horizon"].values:
             b = self.draws["burn_rate"].sel(horizon=h).values
-            records.append({"horizon": h, **summarise(b, _Q), "p_over_1": float(np.mean(b > 1))})
-        cols = ["horizon", "mean", *quantile_columns(_Q), "p_over_1"]
+            records.append({"horizon": h, **summarise(b, _Q), "p_over_1": float(np.mean(b > 1)),
+                            "p_over_1_mc_se": mc_se(b > 1)})
+        cols = ["horizon", "mean", *quantile_columns(_Q), "p_over_1", "p_over_1_mc_se"]
         return pd.DataFrame(records, columns=cols)
 
     def budget_remaining(self) -> dict[str, float]:
@@ -188,6 +197,9 @@ class BurnForecast:
                          "elapsed_hours": self.observed.elapsed},
             "now": self.now, "window_end": self.window_end, "horizon_end": self.horizon_end,
             "n_draws": int(tau.size),
+            "random_seed": self.random_seed,
+            "mc_se_method": "arviz_stats.mcse (ESS-based) on the (chain, draw) indicator; "
+                            "binomial sqrt(p(1-p)/n) where that is undefined",
             "p_exhaust": self.p_exhaust,
             "p_exhaust_mc_se": self.p_exhaust_mc_se,
             "time_to_exhaustion": {
@@ -221,6 +233,7 @@ class BurnForecast:
 
 # ------------------------------------------------------------------------ building
 def _as_future(model, future, traffic_model, time, rng, seed) -> FutureDraws:
+    """Return the future's draws: given, from hand-built parameters or from the fit(s)."""
     if isinstance(model, FutureDraws):
         return model
     if isinstance(model, PredictiveParameters):
@@ -267,7 +280,7 @@ def _covered_until(times: pd.DatetimeIndex, now: pd.Timestamp, width: pd.Timedel
     if times[0] - now > width / 2:
         return now, [f"The future table starts at {times[0]}, after now ({now}): the windows "
                      "in between count as having no events and no burn rate is forecast."]
-    steps = np.diff(times.asi8) / 1e9
+    steps = np.diff(times.as_unit("ns").asi8) / 1e9
     gaps = np.flatnonzero(steps > 1.5 * width.total_seconds())
     if gaps.size:
         end = times[gaps[0]] + width
@@ -276,19 +289,33 @@ def _covered_until(times: pd.DatetimeIndex, now: pd.Timestamp, width: pd.Timedel
     return times[-1] + width, []
 
 
-def _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb):
-    """Burn rate and bad events over ``[now, now + h)`` for each covered horizon."""
-    burn, bad_h, notes = {}, {}, []
+def _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb, width):
+    """Burn rate and bad events over ``[now, now + h)`` for each resolvable horizon.
+
+    Rows enter pro rata to the share of ``[t, t + width)`` inside the horizon
+    (:func:`~bayescount.forecast.burn_rules.window_shares`). A horizon shorter than
+    ``width`` or past ``covered_end`` is left out, with its reason in ``unresolved``.
+    """
+    burn, bad_h, notes, unresolved = {}, {}, [], {}
     for h in wanted:
-        stop = now + parse_duration(h)
+        length = parse_duration(h)
+        stop = now + length
+        if length < width - pd.Timedelta(seconds=1):
+            unresolved[h] = (f"the {h} horizon is shorter than the future rows "
+                             f"({format_duration(width)}); give rows of {h} or less")
+            notes.append(f"Horizon {h} is shorter than the future rows "
+                         f"({format_duration(width)}); not forecast.")
+            continue
         if stop > covered_end + pd.Timedelta(seconds=1):
             notes.append(f"Horizon {h} goes past the future table ({covered_end}); "
                          "not forecast.")
             continue
-        k = int(times.searchsorted(stop, side="left"))
-        burn[h] = burn_rate(bad_t[..., :k], total_t[..., :k], eb)
-        bad_h[h] = bad_t[..., :k].sum(-1)
-    return burn, bad_h, notes
+        share = window_shares(times, width, now, stop)
+        b = bad_t @ share
+        t = total_t @ share
+        burn[h] = np.divide(b, t, out=np.zeros_like(b), where=t > 0) / eb
+        bad_h[h] = b
+    return burn, bad_h, notes, unresolved
 
 
 def forecast_burn(
@@ -304,7 +331,7 @@ def forecast_burn(
     min_probability: float = 0.5,
     min_bad_events: float = DEFAULT_MIN_BAD_EVENTS,
     step: str | None = None,
-    random_seed: int | None = None,
+    random_seed: int | None = DEFAULT_SEED,
 ) -> BurnForecast:
     """Forecast the error-budget burn of ``slo`` to the end of its window.
 
@@ -336,9 +363,22 @@ def forecast_burn(
         Bad events a rule's long window must hold (see :mod:`.burn_rules`).
     step : str, optional
         Length of a future window; default the spacing of the future times.
-    random_seed : int, optional
-        Seed of the predictive draws.
+    random_seed : int or None
+        Seed of the predictive draws (default 0, so the same call gives the same
+        numbers); ``None`` draws a fresh seed. Either way it is stored in the result.
+
+    Returns
+    -------
+    BurnForecast
+        Draws, rules, decision and notes; every probability comes with its Monte Carlo
+        standard error.
+
+    Raises
+    ------
+    DataError
+        No future window starts inside the SLO window.
     """
+    random_seed = resolve_seed(random_seed)
     rng = np.random.default_rng(random_seed)
     fd = _as_future(model, future, traffic_model, time, rng, random_seed)
     stamps = pd.DatetimeIndex(pd.to_datetime(fd.rows[fd.time]))
@@ -377,13 +417,14 @@ def forecast_burn(
     budget = _budget_draws(observed, bad_t[..., :n_in], total_t[..., :n_in], ends, eb)
     rules = tuple(rules) if rules is not None else default_rules(slo, now)
     wanted = list(dict.fromkeys([*horizons, *(r.long_window for r in rules)]))
-    burn, bad_h, more = _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb)
+    burn, bad_h, more, unresolved = _horizon_draws(bad_t, total_t, times, now, covered_end,
+                                                   wanted, eb, width)
     notes += more
     able = usable_rules(slo, rules)
     results = check_forecast(burn, bad_h, slo, rules, min_probability=min_probability,
-                             min_bad_events=min_bad_events, able=able)
+                             min_bad_events=min_bad_events, able=able, unresolved=unresolved)
     if observed.series is not None and len(observed.series):
-        results = check_observed(observed.series, slo, rules, now=now,
+        results = check_observed(observed.series, slo, rules, now=now, step=observed.step,
                                  min_bad_events=min_bad_events, able=able) + results
     dims = ("chain", "draw")
     covered = list(burn)
@@ -398,7 +439,9 @@ def forecast_burn(
         },
         coords={"time": times[:n_in], "horizon": covered,
                 "window_end_time": ("time", times[:n_in] + width)},
-        attrs={"horizons": list(horizons)},
+        attrs={"horizons": list(horizons), "step_hours": width / pd.Timedelta(hours=1)},
     )
+    given = isinstance(model, FutureDraws)
     return BurnForecast(slo, observed, now, window_end, horizon_end, draws, fd,
-                        tuple(results), decide(results), tuple(notes))
+                        tuple(results), decide(results), tuple(notes),
+                        None if given else random_seed)

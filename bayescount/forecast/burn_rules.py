@@ -18,10 +18,21 @@ Low traffic: a window with one error in ten requests burns a 99.9 % budget at 10
 Both versions therefore also require at least ``min_bad_events`` bad events in the
 long window (observed: counted; forecast: inside the same probability). The forecast
 also carries the Poisson noise of small counts and the partial pooling of the model.
+
+Windows and the data's step: a row of the data covers ``[time, time + step)`` and its
+events are taken as spread evenly over that span, so a window takes each row **pro
+rata** to the share of the row it overlaps (:func:`window_shares`). A 5-minute window
+over 15-minute rows is therefore read from the last row, and a 1-day window that ends
+half-way through a 5-hour row takes half of that row. A rule is **not evaluable**
+(``evaluable=False``, never fires, its burn is NaN, never 0x) when its long window is
+shorter than the step (a 1h budget share cannot be told apart inside 6-hour rows) or
+when no row overlaps it; a short window shorter than the step is read pro rata from the
+last row and the reason says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -31,7 +42,8 @@ import pandas as pd
 
 from bayescount._warnings import warn
 from bayescount.exceptions import BayescountWarning, SpecError
-from bayescount.forecast.slo import SLOSpec, parse_duration
+from bayescount.forecast._results import mc_se
+from bayescount.forecast.slo import SLOSpec, format_duration, parse_duration
 
 __all__ = [
     "DEFAULT_MIN_BAD_EVENTS",
@@ -46,6 +58,7 @@ __all__ = [
     "seed_rules",
     "sre_workbook_rules",
     "usable_rules",
+    "window_shares",
 ]
 
 #: Bad events a long window must hold before a rule may fire. With fewer than 5 events
@@ -149,7 +162,11 @@ def usable_rules(slo: SLOSpec, rules: Sequence[BurnRule]) -> dict[str, bool]:
 
 @dataclass(frozen=True)
 class RuleResult:
-    """The outcome of one rule and the numbers behind it."""
+    """The outcome of one rule and the numbers behind it.
+
+    ``evaluable`` is False when the data cannot resolve the rule's window (see the
+    module notes); such a rule never fires and its burns are NaN.
+    """
 
     rule: str
     kind: Literal["observed", "forecast"]
@@ -164,6 +181,8 @@ class RuleResult:
     bad_events: float = float("nan")
     probability: float = float("nan")
     reason: str = ""
+    evaluable: bool = True
+    probability_mc_se: float = float("nan")
 
     def to_dict(self) -> dict:
         """Return a dict (use ``json_safe`` for JSON)."""
@@ -183,11 +202,48 @@ class Decision:
         return asdict(self)
 
 
-def _ratio(series: pd.DataFrame, since: pd.Timestamp) -> tuple[float, float]:
-    part = series[series["time"] >= since]
-    total = float(part["total"].sum())
-    bad = float(part["bad"].sum())
-    return (bad / total if total > 0 else 0.0), bad
+def window_shares(
+    starts: pd.DatetimeIndex | np.ndarray,
+    step: pd.Timedelta,
+    since: pd.Timestamp,
+    until: pd.Timestamp,
+) -> np.ndarray:
+    """Share of each row ``[start, start + step)`` that lies inside ``[since, until)``.
+
+    Parameters
+    ----------
+    starts : DatetimeIndex or array of datetime64
+        Row starts.
+    step : pandas.Timedelta
+        Length of a row (the data's step).
+    since, until : pandas.Timestamp
+        The window.
+
+    Returns
+    -------
+    numpy.ndarray
+        Values in ``[0, 1]``: the weight of each row's events in the window (pro rata,
+        events taken as spread evenly over the row).
+    """
+    starts = pd.DatetimeIndex(starts).as_unit("ns").asi8.astype(float)
+    width = float(pd.Timedelta(step).value)
+    lo = np.maximum(starts, float(pd.Timestamp(since).value))
+    hi = np.minimum(starts + width, float(pd.Timestamp(until).value))
+    return np.clip((hi - lo) / width, 0.0, 1.0)
+
+
+def _series_step(times: pd.DatetimeIndex, now: pd.Timestamp) -> pd.Timedelta:
+    """Median spacing of the rows; a single row spans up to ``now``."""
+    unique = times.unique().sort_values()
+    if len(unique) > 1:
+        return pd.Series(unique).diff().median()
+    span = now - unique[0]
+    return span if span > pd.Timedelta(0) else pd.Timedelta(minutes=5)
+
+
+def _not_evaluable(rule: BurnRule, kind: str, able: bool, why: str) -> RuleResult:
+    return RuleResult(rule.name, kind, rule.severity, False, rule.factor, rule.long_window,
+                      rule.short_window, able, reason=f"not evaluable: {why}", evaluable=False)
 
 
 def check_observed(
@@ -198,16 +254,71 @@ def check_observed(
     now: pd.Timestamp,
     min_bad_events: float = DEFAULT_MIN_BAD_EVENTS,
     able: dict[str, bool] | None = None,
+    step: pd.Timedelta | str | None = None,
 ) -> list[RuleResult]:
-    """Evaluate the rules on observed ``time``/``bad``/``total`` rows ending at ``now``."""
+    """Evaluate the rules on observed ``time``/``bad``/``total`` rows ending at ``now``.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        One row per window: ``time`` (window start), ``bad`` and ``total`` events.
+    slo : SLOSpec
+        The objective (its error budget sets the thresholds).
+    rules : sequence of BurnRule
+        Forecast-only rules are skipped.
+    now : pandas.Timestamp
+        End of the observed period; windows are ``[now - w, now)``.
+    min_bad_events : float
+        Bad events the long window must hold (pro rata) before a rule may fire.
+    able : dict, optional
+        ``{rule name: can fire}`` (:func:`usable_rules`).
+    step : pandas.Timedelta or str, optional
+        Length of a row; default the median spacing of ``time``.
+
+    Returns
+    -------
+    list of RuleResult
+        One per observed rule. Windows take rows pro rata (:func:`window_shares`); a
+        rule whose long window is shorter than ``step``, or that no row overlaps, is
+        returned with ``evaluable=False`` and ``fired=False``.
+    """
     able = able if able is not None else {r.name: r.can_fire(slo) for r in rules}
     budget = slo.error_budget
+    now = pd.Timestamp(now)
+    times = pd.DatetimeIndex(pd.to_datetime(series["time"]))
+    bad_rows = series["bad"].to_numpy(float)
+    total_rows = series["total"].to_numpy(float)
+    step = (parse_duration(step) if step is not None
+            else _series_step(times, now) if len(times) else pd.Timedelta(0))
+
+    def window(length: pd.Timedelta) -> tuple[float, float, float]:
+        share = window_shares(times, step, now - length, now)
+        total = float(share @ total_rows)
+        bad = float(share @ bad_rows)
+        covered = float(share.sum()) * step / length
+        return (bad / total if total > 0 else 0.0), bad, covered
+
     out = []
     for rule in rules:
         if rule.forecast_only or rule.short_window is None:
             continue
-        long_ratio, long_bad = _ratio(series, now - rule.horizon)
-        short_ratio, _ = _ratio(series, now - parse_duration(rule.short_window))
+        long_len, short_len = rule.horizon, parse_duration(rule.short_window)
+        if not len(times):
+            out.append(_not_evaluable(rule, "observed", able[rule.name], "no observed rows"))
+            continue
+        if long_len < step:
+            out.append(_not_evaluable(
+                rule, "observed", able[rule.name],
+                f"the {rule.long_window} window is shorter than the data's "
+                f"{format_duration(step)} rows; give rows of {rule.long_window} or less"))
+            continue
+        long_ratio, long_bad, covered = window(long_len)
+        short_ratio, _, short_covered = window(short_len)
+        if covered == 0 or short_covered == 0:
+            empty = rule.long_window if covered == 0 else rule.short_window
+            out.append(_not_evaluable(rule, "observed", able[rule.name],
+                                      f"no observed row overlaps the {empty} before {now}"))
+            continue
         threshold = rule.factor * budget
         over = long_ratio > threshold and short_ratio > threshold
         enough = long_bad >= min_bad_events
@@ -216,10 +327,16 @@ def check_observed(
             why = (f"error ratio {long_ratio:.3g} over {rule.long_window} and {short_ratio:.3g} "
                    f"over {rule.short_window} both exceed {threshold:.3g}")
         elif over and not enough:
-            why = (f"burn exceeds {rule.factor:g}x but only {long_bad:g} bad events in "
+            why = (f"burn exceeds {rule.factor:g}x but only {long_bad:.3g} bad events in "
                    f"{rule.long_window} (< {min_bad_events:g}); not enough evidence")
         else:
             why = f"burn {long_ratio / budget:.3g}x / {short_ratio / budget:.3g}x"
+        if short_len < step:
+            why += (f" ({rule.short_window} window read pro rata from the last "
+                    f"{format_duration(step)} row)")
+        if covered < 1 - 1e-9:
+            why += (f" (the rows cover {format_duration(covered * long_len)} of the "
+                    f"{rule.long_window} window)")
         out.append(RuleResult(
             rule.name, "observed", rule.severity, fired, rule.factor, rule.long_window,
             rule.short_window, able[rule.name], long_ratio / budget, short_ratio / budget,
@@ -237,11 +354,13 @@ def check_forecast(
     min_probability: float = 0.5,
     min_bad_events: float = DEFAULT_MIN_BAD_EVENTS,
     able: dict[str, bool] | None = None,
+    unresolved: dict[str, str] | None = None,
 ) -> list[RuleResult]:
     """Evaluate the rules on predictive draws of the burn rate over each rule's horizon.
 
     ``burn[w]`` and ``bad[w]`` hold per-draw burn rates and bad events over the next
-    ``w`` (a rule's ``long_window``); a missing ``w`` means the future does not cover it.
+    ``w`` (a rule's ``long_window``); a missing ``w`` makes the rule not evaluable,
+    for the reason ``unresolved[w]`` (default: the future does not cover it).
     """
     if not 0 < min_probability <= 1:
         raise SpecError(f"min_probability must be in (0, 1], got {min_probability}.")
@@ -250,18 +369,21 @@ def check_forecast(
     for rule in rules:
         w = rule.long_window
         if w not in burn:
-            out.append(RuleResult(rule.name, "forecast", rule.severity, False, rule.factor, w,
-                                  None, able[rule.name],
-                                  reason=f"the future table does not cover the next {w}"))
+            why = (unresolved or {}).get(w, f"the future table does not cover the next {w}")
+            res = _not_evaluable(rule, "forecast", able[rule.name], why)
+            out.append(dataclasses.replace(res, short_window=None))
             continue
-        b, n_bad = np.asarray(burn[w]).ravel(), np.asarray(bad[w]).ravel()
-        prob = float(np.mean((b > rule.factor) & (n_bad >= min_bad_events)))
+        b, n_bad = np.asarray(burn[w]), np.asarray(bad[w])
+        hit = (b > rule.factor) & (n_bad >= min_bad_events)
+        prob, se = float(np.mean(hit)), mc_se(hit)
         fired = prob >= min_probability and able[rule.name]
         why = (f"P(burn over next {w} > {rule.factor:g}x with >= {min_bad_events:g} bad "
-               f"events) = {prob:.3f} {'>=' if fired else '<'} {min_probability:g}")
+               f"events) = {prob:.3f} (MC s.e. {se:.3f}) {'>=' if fired else '<'} "
+               f"{min_probability:g}")
         out.append(RuleResult(
             rule.name, "forecast", rule.severity, fired, rule.factor, w, None, able[rule.name],
             float(np.median(b)), bad_events=float(np.mean(n_bad)), probability=prob, reason=why,
+            probability_mc_se=se,
         ))
     return out
 

@@ -30,7 +30,14 @@ import pandas as pd
 from scipy import special, stats
 
 from bayescount.exceptions import ColumnNotFoundError, SpecError
-from bayescount.forecast._results import html_block, json_safe, quantile_columns
+from bayescount.forecast._results import (
+    DEFAULT_SEED,
+    binomial_mc_se,
+    html_block,
+    json_safe,
+    quantile_columns,
+    resolve_seed,
+)
 from bayescount.forecast.predictive import row_parameters
 from bayescount.forecast.rollup import GLOBAL, group_paths, sum_by_codes
 from bayescount.forecast.scenarios import Scenario, Traffic
@@ -121,6 +128,7 @@ def capacity_table(
             if crit is not None:
                 idx = int(np.floor(risk * n_samples))
                 rec["p_exceed"] = float(np.mean(crit[:, j] < 1.0))
+                rec["p_exceed_mc_se"] = float(binomial_mc_se(rec["p_exceed"], n_samples))
                 rec["max_multiplier"] = float(crit[idx, j]) if idx < n_samples else np.inf
             records.append(rec)
     return pd.DataFrame(records)
@@ -134,19 +142,26 @@ class CapacityForecast:
     ----------
     table : pandas.DataFrame
         One row per (scenario, level, group): ``mean`` and quantiles of the count
-        (peak window or total), and with a threshold ``p_exceed`` and
-        ``max_multiplier`` (largest exposure multiplier keeping ``P(count > threshold)``
-        at most ``risk``; ``inf`` when no finite multiplier reaches it).
+        (peak window or total), and with a threshold ``p_exceed``, its binomial Monte
+        Carlo error ``p_exceed_mc_se`` and ``max_multiplier`` (largest exposure
+        multiplier keeping ``P(count > threshold)`` at most ``risk``; ``inf`` when no
+        finite multiplier reaches it).
     threshold, risk : float
         The capacity limit and the accepted probability of passing it.
     per : {"peak", "total"}
         Statistic of a group: its busiest window or its total over the windows.
+    random_seed : int or None
+        Seed of the draws.
+    n_draws : int
+        Predictive draws per scenario.
     """
 
     table: pd.DataFrame
     threshold: float | None
     risk: float
     per: str
+    random_seed: int | None = None
+    n_draws: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         """Return the table (a copy)."""
@@ -155,6 +170,7 @@ class CapacityForecast:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict."""
         return json_safe({"threshold": self.threshold, "risk": self.risk, "per": self.per,
+                          "random_seed": self.random_seed, "n_draws": self.n_draws,
                           "groups": self.table})
 
     def plot(self, level: str = GLOBAL, ax=None) -> matplotlib.figure.Figure:
@@ -181,7 +197,7 @@ def forecast_capacity(
     levels: Sequence[str] | None = None,
     quantiles: Sequence[float] = _Q,
     include_current: bool = True,
-    random_seed: int | None = None,
+    random_seed: int | None = DEFAULT_SEED,
 ) -> CapacityForecast:
     """Forecast counts per group under exposure scenarios of ``base``.
 
@@ -204,9 +220,22 @@ def forecast_capacity(
         Group levels to report; default all of the model's (plus global).
     include_current : bool
         Also report ``base`` unchanged (scenario ``"current"``).
-    random_seed : int, optional
-        Seed of the draws; scenarios share it.
+    random_seed : int or None
+        Seed of the draws; scenarios share it (default 0: reproducible; ``None`` for a
+        fresh one). Stored in the result.
+
+    Returns
+    -------
+    CapacityForecast
+        Per scenario, level and group: count quantiles and, with a threshold,
+        ``p_exceed`` (with its Monte Carlo error) and ``max_multiplier``.
+
+    Raises
+    ------
+    SpecError
+        No scenario to run, or ``per`` / ``risk`` invalid.
     """
+    random_seed = resolve_seed(random_seed)
     schema = model.schema
     per = per or ("peak" if schema.time else "total")
     levels = list(schema.groups) if levels is None else list(levels)
@@ -214,15 +243,17 @@ def forecast_capacity(
     if not todo:
         raise SpecError("Give at least one scenario or include_current=True.")
     parts = []
+    n_draws = 0
     for scenario in todo:
         frame = scenario.apply(base, schema)
         rng = np.random.default_rng(random_seed)
         params, rows = row_parameters(model, frame, rng=rng)
         lam = draw_intensities(params, rng)
+        n_draws = lam.shape[0]
         table = capacity_table(lam, rows.reset_index(drop=True), levels, time=schema.time,
                                per=per, threshold=threshold, risk=risk, quantiles=quantiles,
                                rng=rng)
         parts.append(table.assign(scenario=scenario.label))
     out = pd.concat(parts, ignore_index=True)
     out = out[["scenario", *[c for c in out.columns if c != "scenario"]]]
-    return CapacityForecast(out, threshold, risk, per)
+    return CapacityForecast(out, threshold, risk, per, random_seed, n_draws)

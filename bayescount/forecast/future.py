@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bayescount.exceptions import ColumnNotFoundError, SpecError
+from bayescount.forecast._results import DEFAULT_SEED
 from bayescount.forecast.predictive import row_parameters
 from bayescount.forecast.slo import parse_duration
 from bayescount.inference.predict import PredictiveParameters, sample_counts
@@ -115,7 +116,7 @@ def future_draws(
     *,
     traffic_model: Fit | None = None,
     time: str | None = None,
-    random_seed: int | None = None,
+    random_seed: int | None = DEFAULT_SEED,
 ) -> FutureDraws:
     """Draw bad (and, with ``traffic_model``, total) events for ``future``'s rows.
 
@@ -131,8 +132,20 @@ def future_draws(
         Fitted request-count model (counts = requests, exposure = window length).
     time : str, optional
         Time column; default the error model's.
-    random_seed : int, optional
-        Seed of the predictive draws.
+    random_seed : int or None
+        Seed of the predictive draws (default 0: reproducible); ``None`` for a fresh one.
+
+    Returns
+    -------
+    FutureDraws
+        ``(chain, draw, obs)`` draws of bad and total events per future row.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        The future table has no time column.
+    SpecError
+        The error model has no exposure.
     """
     time = time or model.schema.time
     if time is None or time not in future:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from bayescount.exceptions import ColumnNotFoundError, DataError, SpecError
 
-__all__ = ["CALENDAR_MONTH", "ObservedSoFar", "SLOSpec", "parse_duration"]
+__all__ = ["CALENDAR_MONTH", "ObservedSoFar", "SLOSpec", "format_duration", "parse_duration"]
 
 #: Window name of a calendar month (each month is its own window).
 CALENDAR_MONTH = "calendar_month"
@@ -50,6 +50,26 @@ def parse_duration(text: str | pd.Timedelta) -> pd.Timedelta:
     if value <= pd.Timedelta(0):
         raise SpecError(f"Duration {text!r} must be positive.")
     return value
+
+
+def format_duration(value: pd.Timedelta) -> str:
+    """Write a Timedelta compactly: ``"15min"``, ``"6h"``, ``"1d"``, ``"90s"``.
+
+    Parameters
+    ----------
+    value : pandas.Timedelta
+        The duration (whole seconds are shown).
+
+    Returns
+    -------
+    str
+        The largest of days, hours, minutes or seconds that divides it exactly.
+    """
+    seconds = int(round(pd.Timedelta(value).total_seconds()))
+    for unit, size in (("d", 86_400), ("h", 3600), ("min", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 @dataclass(frozen=True)
@@ -158,6 +178,8 @@ class ObservedSoFar:
     series : pandas.DataFrame, optional
         Per-window ``time``, ``bad``, ``total`` rows (the deterministic multiwindow
         burn-rate rules read them).
+    step : pandas.Timedelta, optional
+        Length of a row of ``series``; default its median spacing.
     """
 
     bad: float
@@ -165,6 +187,7 @@ class ObservedSoFar:
     elapsed: pd.Timedelta
     now: pd.Timestamp | None = None
     series: pd.DataFrame | None = None
+    step: pd.Timedelta | None = None
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.bad) and np.isfinite(self.total)):
@@ -246,4 +269,5 @@ class ObservedSoFar:
             {"time": kept[time].to_numpy(), "bad": kept[bad].to_numpy(float),
              "total": kept[total].to_numpy(float)}
         )
-        return cls(float(series["bad"].sum()), float(series["total"].sum()), elapsed, now, series)
+        return cls(float(series["bad"].sum()), float(series["total"].sum()), elapsed, now, series,
+                   step)

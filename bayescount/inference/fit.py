@@ -240,7 +240,8 @@ class Fit:
         Parameters
         ----------
         data : pandas.DataFrame, optional
-            Rows to predict, with the exposure column (required, ≥ 0), the group and
+            Rows to predict, with the exposure column (required, ≥ 0: a row with zero
+            exposure is predicted as exactly 0 events, and its rate is NaN), the group and
             covariate columns, and the time column when the model uses time. The
             counts column is optional. Default: the rows the model was fitted on.
         scale : {"counts", "rate"}
@@ -275,8 +276,11 @@ class Fit:
         rng = np.random.default_rng(random_seed)
         params = self.predictive_parameters(prepared, rng=rng, unseen=unseen)
         draws = sample_counts(params, rng)
-        if scale == "rate":
-            draws = (draws / prepared.exposure).rename("rate")
+        if scale == "rate":  # a window with zero exposure has no rate (NaN)
+            exposure = np.asarray(prepared.exposure, dtype=float)
+            rate = np.divide(draws.values, exposure, out=np.full(draws.shape, np.nan),
+                             where=exposure > 0)
+            draws = draws.copy(data=rate).rename("rate")
         return Prediction(draws=draws, rows=rows, scale=scale)
 
     # -------------------------------------------------------------- reporting

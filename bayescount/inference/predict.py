@@ -72,6 +72,7 @@ def predictive_parameters(
     Labels not seen when fitting get, per draw, an effect from their level's
     population distribution ``Normal(0, level_sd)`` (``unseen="population"``), or are
     refused with :class:`~bayescount.exceptions.UnknownGroupError` (``"error"``).
+    A row with zero exposure has ``mu = 0`` exactly: zero expected events.
     A latent level is continued past the fitted time grid per draw
     (:func:`~bayescount.inference.latent.latent_values`).
     """
@@ -84,7 +85,9 @@ def predictive_parameters(
             "their effects from the population distribution, or drop these rows."
         )
     chains, draws = _draw_shape(posterior)
-    eta = posterior["intercept"].values[..., None] + data.log_exposure
+    with np.errstate(divide="ignore"):  # zero exposure: log 0 = -inf, so mu = 0 exactly
+        log_exposure = data.log_exposure
+    eta = posterior["intercept"].values[..., None] + log_exposure
     for lvl in design.levels:
         new = data.new_labels.get(lvl.name, ())
         sd = posterior[f"{lvl.name}_sd"].values[..., None]
@@ -139,7 +142,9 @@ def _alpha(posterior, spec, design, data, rng, chains, draws) -> np.ndarray:
             alpha, data.group_codes[by], len(data.new_labels.get(by, ())), draw_prior
         )
     if spec.dispersion_scales_with_exposure:
-        alpha = alpha * data.exposure / design.reference_exposure
+        # A zero-exposure row (mu = 0, a point mass at 0 whatever alpha) keeps alpha > 0.
+        exposure = np.where(data.exposure > 0, data.exposure, design.reference_exposure)
+        alpha = alpha * exposure / design.reference_exposure
     return alpha
 
 
@@ -173,12 +178,12 @@ class Prediction:
     scale: Literal["counts", "rate"]
 
     def mean(self) -> np.ndarray:
-        """Posterior predictive mean per row."""
-        return self.draws.mean(SAMPLE_DIMS).values
+        """Posterior predictive mean per row (NaN for the rate of a zero-exposure row)."""
+        return self.draws.mean(SAMPLE_DIMS, skipna=False).values
 
     def quantiles(self, q: Sequence[float]) -> np.ndarray:
-        """``(len(q), n_rows)`` posterior predictive quantiles."""
-        return self.draws.quantile(list(q), dim=SAMPLE_DIMS).values
+        """``(len(q), n_rows)`` posterior predictive quantiles (NaN where the draws are)."""
+        return self.draws.quantile(list(q), dim=SAMPLE_DIMS, skipna=False).values
 
     def to_frame(self, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
         """Return the input rows plus ``mean`` and one ``q<level>`` column per quantile."""

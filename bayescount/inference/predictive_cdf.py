@@ -305,12 +305,13 @@ def _brackets(taus: np.ndarray, mean: np.ndarray, var: np.ndarray):
 
     Cantelli: ``P(X <= m - t sd) <= 1 / (1 + t^2)``, so ``t = sqrt(1 / tau)`` puts
     ``F(lo) <= tau / (1 + tau) < tau``; symmetrically ``t = sqrt(1 / (1 - tau))`` gives
-    ``F(hi) > tau``.
+    ``F(hi) > tau``. A point mass (``var = 0``, e.g. a row with zero exposure) has
+    ``F(mean) = 1``, so ``lo`` is kept strictly below the mean.
     """
     sd = np.sqrt(var)
     t_lo = np.sqrt(1.0 / taus)[:, None]
     t_hi = np.sqrt(1.0 / (1.0 - taus))[:, None]
-    lo = np.maximum(np.floor(mean - t_lo * sd), -1.0)
+    lo = np.maximum(np.minimum(np.floor(mean - t_lo * sd), np.ceil(mean) - 1.0), -1.0)
     hi = np.maximum(np.ceil(mean + t_hi * sd), 0.0)
     return lo.astype(np.int64), hi.astype(np.int64)
 

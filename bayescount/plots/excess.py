@@ -30,7 +30,7 @@ def plot_excess(
 ) -> matplotlib.figure.Figure:
     """Horizontal bars of the posterior mean excess events per group, with intervals.
 
-    Groups are shown in rank order; those below the ``p_rose`` threshold are grey.
+    Groups are shown in rank order; those not significant (BH-adjusted) are grey.
     ``level`` defaults to the innermost level.
     """
     table = attribution.table

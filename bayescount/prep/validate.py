@@ -330,14 +330,9 @@ def _validate_exposure(
     zero = values == 0
     keep = np.ones(len(values), dtype=bool)
     if zero.any():
-        if for_prediction:
-            raise ExposureError(
-                f"Column {name!r} has {_plural(int(zero.sum()), 'zero exposure')} "
-                f"({_rows(index, series, zero)}). New rows need exposure > 0 to predict "
-                "counts over; drop these rows or set the exposure to predict for."
-            )
-        if counts is None:  # pragma: no cover - counts always present when fitting
-            raise ExposureError(f"Column {name!r} has zero exposures; exposure must be > 0.")
+        # Zero exposure means zero expected events: new rows keep it (predicted as 0).
+        if counts is None:
+            return pd.Series(values, index=series.index, name=name), keep
         positive = zero & (counts.to_numpy() > 0)
         if positive.any():
             raise ExposureError(
@@ -346,7 +341,7 @@ def _validate_exposure(
                 f"{_rows(index, counts, positive)}). A count needs exposure > 0; fix the "
                 "exposure or drop these rows."
             )
-        keep = ~zero
+        keep = keep if for_prediction else ~zero
     return pd.Series(values, index=series.index, name=name), keep
 
 
@@ -645,8 +640,9 @@ def validate_frame(
         Names the counts, exposure, time, group and covariate columns.
     for_prediction : bool, default False
         Validate new rows to predict for: the counts column becomes optional (checked
-        when present), exposure must be present and > 0, and the duplicate and nesting
-        checks are skipped.
+        when present), exposure must be present and >= 0 (a zero-exposure row has zero
+        expected events and is kept; a positive count on it is refused), and the
+        duplicate and nesting checks are skipped.
 
     Returns
     -------

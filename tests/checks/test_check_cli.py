@@ -14,7 +14,7 @@ from bayescount.checks import residual_diagnostics
 from bayescount.cli import check_commands
 from bayescount.testing import simulate_telemetry
 
-cli_main = importlib.import_module("bayescount.cli.main")  # the package re-exports main()
+cli_main = importlib.import_module("bayescount.cli.app")  # the package re-exports main()
 
 COLUMNS = ["--counts", "errors", "--exposure", "requests", "--time", "timestamp",
            "--group", "region", "service", "node"]

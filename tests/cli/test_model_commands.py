@@ -17,7 +17,7 @@ import pytest
 import bayescount
 from bayescount.cli import main
 from bayescount.cli.fit_options import fit_kwargs_from_args, model_from_args
-from bayescount.cli.main import build_parser
+from bayescount.cli.app import build_parser
 from bayescount.testing import simulate_telemetry
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("bayescount")

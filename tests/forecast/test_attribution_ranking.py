@@ -106,3 +106,17 @@ def test_attribute_incident_finds_the_broken_service():
         indicator_effect(baseline, "cpu")
     with pytest.raises(DataError, match="No rows"):
         attribute_incident(baseline, broken, "2020-01-01", "2020-01-02")
+
+
+def test_attribution_marks_nothing_when_nothing_happened():
+    """Issue 12, kind 8: 40 nodes of an incident window where nothing happened."""
+    sim = simulate_telemetry(2, 4, 5, 48, family="negative_binomial", alpha=20.0, seed=12)
+    model = truth_fit(sim.frame, sim.truth, noise=0.01, draws=500)
+    start = sim.frame["timestamp"].min() + pd.Timedelta("2h")
+    result = attribute_incident(model, sim.frame, start, start + pd.Timedelta("1h"),
+                                random_seed=3)
+    table = result.table
+    assert len(table[table["level"] == "node"]) == 40
+    assert (table["p_rose"] >= 0.95).sum() >= 1  # the unadjusted rule marks something
+    assert not table["significant"].any()
+    assert (table["p_adjusted"] >= table["p_value"] - 1e-12).all()

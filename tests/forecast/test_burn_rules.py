@@ -15,6 +15,7 @@ from bayescount.forecast.burn_rules import (
     seed_rules,
     sre_workbook_rules,
     usable_rules,
+    window_shares,
 )
 from bayescount.forecast.future import FutureDraws
 from bayescount.forecast.slo import ObservedSoFar, SLOSpec
@@ -140,3 +141,98 @@ def test_default_rules_in_a_forecast_with_observed_series():
     assert ("observed", "page-1h-5m") in kinds and ("forecast", "forecast-1d-2x") in kinds
     assert fc.decision.level == "page" and fc.decision.rule == "page-1h-5m"
     assert "observed rule" in fc.decision.reason
+
+
+# ----------------------------------------------- windows against the data's step (issue 12)
+def _incident_rows(freq: str) -> pd.DataFrame:
+    """6 h of rows ending at NOW: 0.5 % errors, then 20 % in the last hour (20x a 1 % budget)."""
+    times = pd.date_range(end=NOW - pd.Timedelta(freq), periods=int(pd.Timedelta("6h")
+                                                                     / pd.Timedelta(freq)),
+                          freq=freq)
+    total = 1000.0 * pd.Timedelta(freq) / pd.Timedelta("15min")
+    ratio = np.where(times >= NOW - pd.Timedelta("1h"), 0.2, 0.005)
+    return pd.DataFrame({"time": times, "bad": ratio * total, "total": total})
+
+
+@pytest.mark.parametrize("freq", ["5min", "15min"])
+def test_the_same_incident_pages_with_5_and_15_minute_rows(freq):
+    slo = SLOSpec(0.99, "30d")
+    rows = _incident_rows(freq)
+    obs = ObservedSoFar.from_frame(rows, slo)
+    (page,) = check_observed(obs.series, slo, sre_workbook_rules(slo)[:1], now=obs.now)
+    assert page.evaluable and page.fired
+    assert page.long_burn == pytest.approx(20.0) and page.short_burn == pytest.approx(20.0)
+    if freq == "15min":
+        assert "5m window read pro rata from the last 15min row" in page.reason
+    decision = decide(check_observed(obs.series, slo, sre_workbook_rules(slo), now=obs.now))
+    assert (decision.level, decision.rule) == ("page", "page-1h-5m")
+
+
+def test_window_shares_are_pro_rata():
+    starts = pd.date_range("2026-01-05 23:00", periods=4, freq="15min")
+    share = window_shares(starts, pd.Timedelta("15min"), pd.Timestamp("2026-01-05 23:55"),
+                          pd.Timestamp("2026-01-06"))
+    assert share == pytest.approx([0, 0, 0, 1 / 3])
+    # A 1 d window ending half-way through a 5 h row takes half of it.
+    starts = pd.date_range("2026-01-01", periods=6, freq="5h")
+    share = window_shares(starts, pd.Timedelta("5h"), pd.Timestamp("2026-01-01"),
+                          pd.Timestamp("2026-01-01 22:30"))
+    assert share == pytest.approx([1, 1, 1, 1, 0.5, 0])
+
+
+def test_six_hour_rows_cannot_resolve_a_one_hour_window():
+    slo = SLOSpec(0.99, "30d")
+    times = pd.date_range(end=NOW - pd.Timedelta("6h"), periods=12, freq="6h")
+    rows = pd.DataFrame({"time": times, "bad": 50_000.0, "total": 100_000.0})  # 50x
+    results = {r.rule: r for r in check_observed(rows, slo, sre_workbook_rules(slo), now=NOW)}
+    one_hour = results["page-1h-5m"]
+    assert not one_hour.evaluable and not one_hour.fired
+    assert np.isnan(one_hour.long_burn) and np.isnan(one_hour.short_burn)
+    assert one_hour.reason == ("not evaluable: the 1h window is shorter than the data's 6h "
+                               "rows; give rows of 1h or less")
+    six_hour = results["page-6h-30m"]
+    assert six_hour.evaluable and six_hour.fired
+    assert six_hour.long_burn == pytest.approx(50.0) and "pro rata" in six_hour.reason
+    assert decide(list(results.values())).rule == "page-6h-30m"
+
+
+def test_a_window_no_row_overlaps_is_not_evaluable_rather_than_0x():
+    slo = SLOSpec(0.99, "30d")
+    rows = _incident_rows("5min")
+    later = NOW + pd.Timedelta("2h")  # the series stopped two hours ago
+    (page,) = check_observed(rows, slo, sre_workbook_rules(slo)[:1], now=later)
+    assert not page.evaluable and not page.fired and np.isnan(page.short_burn)
+    assert "no observed row overlaps the 1h" in page.reason
+
+
+def _future_rows(freq, n, bad, total=1000.0):
+    times = pd.date_range(NOW, periods=n, freq=freq)
+    rows = pd.DataFrame({"t": times})
+    b = np.broadcast_to(np.asarray(bad, dtype=float), (2, 10, n)).copy()
+    return FutureDraws(rows, b, np.full(b.shape, total), "t")
+
+
+def test_forecast_horizons_shorter_than_the_future_rows_are_not_forecast():
+    slo = SLOSpec(0.99, "30d")
+    fd = _future_rows("6h", 12, np.arange(12))
+    fc = forecast_burn(fd, slo, ObservedSoFar(0, 1e6, "10d", NOW))
+    assert list(fc.draws["horizon"].values) == ["6h", "1d", "3d"]
+    assert "Horizon 1h is shorter than the future rows (6h); not forecast." in fc.notes
+    rules = {r.rule: r for r in fc.rules}
+    assert not rules["page-1h-5m"].evaluable and "shorter than the future rows" in rules[
+        "page-1h-5m"].reason
+    tte = fc.time_to_exhaustion().set_index("horizon")["p_exhausted_by"]
+    assert np.isnan(tte["1h"]) and not np.isnan(tte["6h"])
+    # 1 d = rows 0..3: (0 + 1 + 2 + 3) bad of 4000 over a 1 % budget.
+    assert fc.draws["burn_rate"].sel(horizon="1d").values == pytest.approx(6 / 4000 / 0.01)
+
+
+def test_forecast_horizons_take_the_last_row_pro_rata():
+    slo = SLOSpec(0.99, "30d")
+    fd = _future_rows("5h", 10, np.arange(10))
+    fc = forecast_burn(fd, slo, ObservedSoFar(0, 1e6, "10d", NOW))
+    # 1 d = rows 0..3 whole (20 h) and 4/5 of row 4.
+    bad = 0 + 1 + 2 + 3 + 0.8 * 4
+    assert fc.draws["bad_events"].sel(horizon="1d").values == pytest.approx(bad)
+    assert fc.draws["burn_rate"].sel(horizon="1d").values == pytest.approx(
+        bad / 4800 / 0.01)

@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from forecast_fakes import truth_fit
@@ -15,7 +16,7 @@ from forecast_fakes import truth_fit
 from bayescount import ConvergenceThresholds, CountModel
 from bayescount.testing import simulate_telemetry
 
-cli_main = importlib.import_module("bayescount.cli.main")  # the package re-exports main()
+cli_main = importlib.import_module("bayescount.cli.app")  # the package re-exports main()
 SLO_KEYS = {"p_exhaust", "p_exhaust_mc_se", "time_to_exhaustion", "burn_rate",
             "budget_remaining", "decision", "rules"}
 
@@ -153,3 +154,26 @@ def test_slo_from_openslo_file(files):
     code, out, err = run(["slo", files / "truth.nc", "--openslo", bad, "--observed",
                           files / "sofar.csv", "--future", files / "future.csv"])
     assert code == 2 and "Timeslices" in err and "budgetingMethod" in err
+
+
+@pytest.mark.parametrize(("freq", "rows"), [("5min", 72), ("15min", 24)])
+def test_slo_pages_on_15_minute_rows_as_on_5_minute_rows(files, tmp_path, freq, rows):
+    """Issue 12, kind 6: the 5 m short window reads the 23:45 row pro rata, never 0x."""
+    times = pd.date_range("2026-01-05 18:00", periods=rows, freq=freq)
+    total = 1000.0 * pd.Timedelta(freq) / pd.Timedelta("15min")
+    bad = np.where(times >= pd.Timestamp("2026-01-05 23:00"), 0.2, 0.005) * total
+    pd.DataFrame({"time": times, "total": total, "bad": bad}).to_csv(tmp_path / "sofar.csv",
+                                                                     index=False)
+    future = pd.read_csv(files / "future.csv", parse_dates=["timestamp"])
+    future["timestamp"] += pd.Timestamp("2026-01-06") - future["timestamp"].min()
+    future.to_csv(tmp_path / "future.csv", index=False)
+    code, out, err = run(["slo", files / "truth.nc", "--objective", "0.99", "--window", "30d",
+                          "--observed", tmp_path / "sofar.csv", "--future",
+                          tmp_path / "future.csv", "--json"])
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["decision"]["level"] == "page"
+    assert payload["decision"]["rule"] == "page-1h-5m"
+    (page,) = [r for r in payload["rules"] if r["rule"] == "page-1h-5m" and r["kind"] ==
+               "observed"]
+    assert page["evaluable"] and page["short_burn"] == pytest.approx(20.0)

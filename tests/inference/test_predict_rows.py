@@ -95,9 +95,9 @@ def test_scale_must_be_counts_or_rate(fake_fit, telemetry):
 
 
 @pytest.mark.parametrize(
-    "bad", [np.nan, None, 0.0, -5.0, np.inf], ids=["nan", "none", "zero", "negative", "inf"]
+    "bad", [np.nan, None, -5.0, np.inf], ids=["nan", "none", "negative", "inf"]
 )
-def test_new_rows_need_positive_finite_exposure(fake_fit, telemetry, bad):
+def test_new_rows_need_non_negative_finite_exposure(fake_fit, telemetry, bad):
     rows = rows_of(telemetry).astype({"requests": object})
     rows.iloc[2, rows.columns.get_loc("requests")] = bad
     with pytest.raises(ExposureError, match="'requests'") as err:
@@ -119,3 +119,31 @@ def test_rows_with_duplicate_index_labels(fake_fit, telemetry):
     assert prediction.draws.sizes["obs"] == 4
     assert len(prediction.rows) == 4
     assert len(prediction.to_frame()) == 4
+
+
+@pytest.mark.parametrize(("family", "scales"), [
+    ("poisson", False), ("negative_binomial", False), ("negative_binomial", True),
+    ("zero_inflated_negative_binomial", True)])
+def test_zero_exposure_rows_predict_exactly_zero(telemetry, fake_sampler, loose_thresholds,
+                                                 family, scales):
+    """Issue 12, kind 7: a window with no traffic has zero expected events, in every family."""
+    import warnings
+
+    from bayescount import CountModel
+
+    model = CountModel("errors", "requests", time="timestamp",
+                       groups=["region", "service", "node"],
+                       family=family, dispersion_scales_with_exposure=scales)
+    model.fit(telemetry, draws=20, chains=2, random_seed=1, thresholds=loose_thresholds,
+              sample_fn=fake_sampler)
+    rows = rows_of(telemetry).assign(requests=[0.0, 500.0, 0.0, 800.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero or NaN warnings
+        counts = model.predict(rows, random_seed=3)
+        rate = model.predict(rows, scale="rate", random_seed=3)
+        frame = rate.to_frame()
+    assert np.all(counts.draws.values[..., [0, 2]] == 0)
+    assert counts.to_frame()["q0.95"].iloc[[0, 2]].tolist() == [0.0, 0.0]
+    assert np.isnan(rate.draws.values[..., [0, 2]]).all()
+    assert np.isfinite(rate.draws.values[..., [1, 3]]).all()
+    assert frame["mean"].isna().tolist() == [True, False, True, False]

@@ -525,10 +525,19 @@ def test_prediction_requires_exposure_column():
         validate_frame(df, SCHEMA, for_prediction=True)
 
 
-def test_prediction_refuses_zero_exposure_even_with_zero_count():
+def test_prediction_keeps_zero_exposure_rows_and_refuses_counts_on_them():
+    """Issue 12, kind 7: zero traffic has zero expected events; new rows keep it."""
     df = make_frame()
     df.loc[12, ["errors", "requests"]] = 0
-    with pytest.raises(ExposureError, match=r"'requests' has 1 zero exposure \(row 12: 0"):
+    out = validate_frame(df, SCHEMA, for_prediction=True)
+    assert len(out) == 5 and out.loc[12, "requests"] == 0.0
+    future = make_frame().drop(columns="errors")
+    future.loc[[10, 12], "requests"] = 0
+    assert list(validate_frame(future, SCHEMA, for_prediction=True)["requests"] == 0).count(
+        True) == 2
+    df.loc[12, "errors"] = 3
+    with pytest.raises(ExposureError, match=r"'requests' has 1 zero exposure on rows with a "
+                       r"positive count \('errors' on row 12: 3"):
         validate_frame(df, SCHEMA, for_prediction=True)
 
 
