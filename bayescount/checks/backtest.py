@@ -57,7 +57,6 @@ import pandas as pd
 import xarray as xr
 
 from bayescount._warnings import warn
-from bayescount.checks._display import html_block, json_number
 from bayescount.checks.coverage import (
     DEFAULT_LEVELS,
     CoverageReport,
@@ -82,6 +81,7 @@ from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.splits import HORIZON_COLUMN, TimeSplit, rolling_origins
 from bayescount.prep.timegrid import TimeGrid
 from bayescount.prep.validate import validate_frame
+from bayescount.results import html_block, json_safe
 
 if TYPE_CHECKING:
     import matplotlib.figure
@@ -277,7 +277,7 @@ class OriginResult:
             "origin": self.origin.isoformat(),
             "n_train": self.n_train,
             "n_holdout": self.n_holdout,
-            "convergence": {k: json_number(v) if not isinstance(v, (list, dict)) else v
+            "convergence": {k: json_safe(v) if not isinstance(v, (list, dict)) else v
                             for k, v in self.convergence.to_dict().items()},
             "sample_seconds": self.sample_seconds,
             "compile_seconds": self.compile_seconds,
@@ -420,7 +420,7 @@ class BacktestReport:
         def metrics(scope: str) -> dict[str, dict[str, Any]]:
             sub = points.loc[scope]
             return {
-                str(g): {k: json_number(float(v)) for k, v in row.items()}
+                str(g): {k: json_safe(float(v)) for k, v in row.items()}
                 for g, row in sub.iterrows()
             }
 

@@ -17,10 +17,10 @@ import arviz_stats as azs
 import numpy as np
 import pandas as pd
 
-from bayescount.checks._display import html_block, json_number
 from bayescount.exceptions import SpecError
 from bayescount.inference.fit import as_fit
 from bayescount.models.spec import FAMILIES
+from bayescount.results import html_block, json_safe
 
 if TYPE_CHECKING:
     from bayescount.count_model import CountModel
@@ -97,7 +97,7 @@ class Comparison:
             "best": self.best,
             "pareto_k_threshold": PARETO_K_THRESHOLD,
             "models": [
-                {k: json_number(v) for k, v in dataclasses.asdict(r).items()}
+                {k: json_safe(v) for k, v in dataclasses.asdict(r).items()}
                 | {"warning": r.warning}
                 for r in self.rows
             ],

@@ -33,12 +33,12 @@ import numpy as np
 import pandas as pd
 
 from bayescount.checks._array import crps_from_samples, interval_score, wilson_interval
-from bayescount.checks._display import html_block, json_number
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.draws import chunked_parameters, draw_subset
 from bayescount.inference.fit import as_fit
 from bayescount.inference.predict import SAMPLE_DIMS, PredictiveParameters
 from bayescount.inference.predictive_cdf import MAX_WALK, draws_first, pit_bounds
+from bayescount.results import html_block, json_safe
 
 if TYPE_CHECKING:
     import matplotlib.figure
@@ -293,7 +293,7 @@ class CoverageRow:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of the fields and the verdict."""
-        return {k: json_number(v) for k, v in asdict(self).items()} | {"verdict": self.verdict}
+        return {k: json_safe(v) for k, v in asdict(self).items()} | {"verdict": self.verdict}
 
 
 def _summarize(scores: RowScores, idx, scope: str, group: str | None) -> list[CoverageRow]:
@@ -441,7 +441,7 @@ class CoverageReport:
             "band_prob": BAND_PROB,
             "n_draws": self.n_draws,
             "random_seed": self.random_seed,
-            "crps": json_number(self.crps),
+            "crps": json_safe(self.crps),
             "calibrated": self.calibrated,
             "overall": overall,
             "by": self.by,

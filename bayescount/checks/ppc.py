@@ -8,8 +8,8 @@ rows: predictive mean, central interval and the mid-p posterior predictive p-val
 
 Multiplicity: each p-value is made two-sided (``2 min(p, 1 - p)``) and the family of
 every statistic of every group is adjusted with Benjamini–Hochberg
-(:mod:`bayescount.checks.multiplicity`); a statistic is flagged when its adjusted
-p-value is at most ``fdr`` (default :data:`~bayescount.checks.multiplicity.FDR_LEVEL`).
+(:mod:`bayescount.multiplicity`); a statistic is flagged when its adjusted
+p-value is at most ``fdr`` (default :data:`~bayescount.multiplicity.FDR_LEVEL`).
 :func:`check_model` bundles these with the residual diagnostics of
 :mod:`bayescount.checks.residuals` and the fit's convergence gate, and adjusts the
 p-values of both together, as one family.
@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 from bayescount.checks._array import COUNT_STATISTICS, count_statistics, mid_p_value
-from bayescount.checks._display import html_block, json_number
-from bayescount.checks.multiplicity import FDR_LEVEL, adjust_p_values, two_sided_p_value
 from bayescount.checks.residuals import ResidualDiagnostics, residual_diagnostics
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.convergence import ConvergenceReport
 from bayescount.inference.draws import fitted_predictions
 from bayescount.inference.fit import as_fit
+from bayescount.multiplicity import FDR_LEVEL, adjust_p_values, two_sided_p_value
+from bayescount.results import html_block, json_safe
 
 if TYPE_CHECKING:
     from bayescount.inference.fit import Fit
@@ -145,7 +145,7 @@ class PPCReport:
             "fdr": self.fdr,
             "correction": "Benjamini-Hochberg over every p-value of the check (two-sided)",
             "statistics": [
-                {k: json_number(v) for k, v in asdict(s).items()} | {"flagged": s.flagged}
+                {k: json_safe(v) for k, v in asdict(s).items()} | {"flagged": s.flagged}
                 for s in self.statistics
             ],
         }
@@ -304,7 +304,7 @@ class ModelCheck:
             "problems": list(self.problems),
             "ppc": self.ppc.to_dict(),
             "residuals": self.residuals.to_dict(),
-            "convergence": {k: json_number(v) if not isinstance(v, list | dict) else v
+            "convergence": {k: json_safe(v) if not isinstance(v, list | dict) else v
                             for k, v in self.convergence.to_dict().items()},
         }
 

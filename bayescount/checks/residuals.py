@@ -16,7 +16,7 @@ of each row's ``mu`` (and of ``alpha``, ``psi``):
   bursts the model ignores.
 
 Multiplicity: the calibration z of every group and the autocorrelation of every
-series are one Benjamini–Hochberg family (:mod:`bayescount.checks.multiplicity`;
+series are one Benjamini–Hochberg family (:mod:`bayescount.multiplicity`;
 :func:`~bayescount.checks.check_model` adds the PPC statistics to it); a calibration
 ratio is flagged when it is outside the band *and* its adjusted p-value is at most
 ``fdr``, an autocorrelation when its adjusted p-value is. The dispersion statistic is
@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 
 from bayescount.checks._array import lag1_autocorrelation
-from bayescount.checks._display import html_block, json_number
-from bayescount.checks.multiplicity import FDR_LEVEL, adjust_p_values, normal_p_value
 from bayescount.exceptions import ColumnNotFoundError, DataError
 from bayescount.inference.draws import chunked_parameters
 from bayescount.inference.fit import as_fit
 from bayescount.inference.predictive_cdf import family_moments
+from bayescount.multiplicity import FDR_LEVEL, adjust_p_values, normal_p_value
 from bayescount.prep.validate import validate_frame
+from bayescount.results import html_block, json_safe
 
 if TYPE_CHECKING:
     from bayescount.inference.fit import Fit
@@ -220,21 +220,21 @@ class ResidualDiagnostics:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict (NaN as ``None``)."""
         return {
-            "calibration_ratio": json_number(self.calibration_ratio),
+            "calibration_ratio": json_safe(self.calibration_ratio),
             "calibration_band": list(CALIBRATION_BAND),
             "calibration": [
-                {k: json_number(v) for k, v in asdict(g).items()} | {"flagged": g.flagged}
+                {k: json_safe(v) for k, v in asdict(g).items()} | {"flagged": g.flagged}
                 for g in self.calibration
             ],
-            "pearson_chi2": json_number(self.pearson_chi2),
+            "pearson_chi2": json_safe(self.pearson_chi2),
             "df": self.df,
-            "dispersion_statistic": json_number(self.dispersion_statistic),
+            "dispersion_statistic": json_safe(self.dispersion_statistic),
             "dispersion_band": list(self.dispersion_band),
             "fdr": self.fdr,
             "series_level": self.series_level,
             "time_ordered": self.time_ordered,
             "autocorrelation": [
-                {k: json_number(v) for k, v in asdict(a).items()} | {"flagged": a.flagged}
+                {k: json_safe(v) for k, v in asdict(a).items()} | {"flagged": a.flagged}
                 for a in self.autocorrelation
             ],
             "problems": list(self.problems),

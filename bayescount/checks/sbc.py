@@ -37,7 +37,6 @@ from arviz_stats.base import array_stats
 from pytensor.compile.mode import Mode
 from scipy import stats
 
-from bayescount.checks._display import html_block, json_number
 from bayescount.checks.backtest import _spec_of
 from bayescount.exceptions import SpecError
 from bayescount.inference.compiled import CompiledSampler, data_updates
@@ -47,6 +46,7 @@ from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.prep.design import Design
 from bayescount.prep.schema import MAX_COUNT
 from bayescount.prep.validate import validate_frame
+from bayescount.results import html_block, json_safe
 
 if TYPE_CHECKING:
     from arviz_plots import PlotCollection
@@ -308,7 +308,7 @@ class SBCReport:
             "alpha": self.alpha,
             "calibrated": bool(tests["uniform"].all()),
             "tests": {
-                str(p): {k: json_number(v) for k, v in row.items()}
+                str(p): {k: json_safe(v) for k, v in row.items()}
                 for p, row in tests.iterrows()
             },
             "divergences": int(self.divergences.sum()),

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bayescount.checks._display import json_number
+from bayescount.results import json_safe
 
 __all__ = [
     "finite_number",
@@ -128,15 +128,6 @@ def parse_quantiles(text: str) -> tuple[float, ...]:
 
 
 # --------------------------------------------------------------------------- JSON
-def _strict(value: Any) -> Any:
-    """``value`` with numpy scalars unwrapped and NaN and infinities as ``None``, recursively."""
-    if isinstance(value, Mapping):
-        return {key: _strict(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_strict(item) for item in value]
-    return json_number(value)
-
-
 def print_json(doc: Mapping[str, Any]) -> None:
     """Print ``doc`` as indented strict JSON (numpy scalars unwrapped, NaN as ``null``)."""
-    print(json.dumps(_strict(doc), indent=2, default=json_number, allow_nan=False))
+    print(json.dumps(json_safe(doc), indent=2, default=json_safe, allow_nan=False))

@@ -13,12 +13,12 @@ import argparse
 
 from bayescount.checks.compare import choose_family, compare_families
 from bayescount.checks.coverage import DEFAULT_LEVELS, coverage_report
-from bayescount.checks.multiplicity import FDR_LEVEL
 from bayescount.checks.ppc import MAX_DRAWS, check_model
 from bayescount.cli._shared import number_in, parse_levels, print_json
 from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
 from bayescount.io import load_fit, read_table
 from bayescount.models.spec import FAMILIES
+from bayescount.multiplicity import FDR_LEVEL
 
 __all__ = ["parse_families", "register"]
 

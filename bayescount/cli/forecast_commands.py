@@ -27,7 +27,6 @@ import pandas as pd
 
 from bayescount.cli._shared import number_in, positive_int, print_json
 from bayescount.exceptions import DataError, SpecError
-from bayescount.forecast._results import DEFAULT_SEED
 from bayescount.forecast.anomalies import detect_anomalies
 from bayescount.forecast.attribution import attribute_incident
 from bayescount.forecast.burn import forecast_burn
@@ -37,6 +36,7 @@ from bayescount.forecast.openslo import load_openslo
 from bayescount.forecast.scenarios import parse_scenario
 from bayescount.forecast.slo import ObservedSoFar, SLOSpec
 from bayescount.io import load_fit, read_table
+from bayescount.results import DEFAULT_SEED
 
 __all__ = ["register"]
 

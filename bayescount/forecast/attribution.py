@@ -9,7 +9,7 @@ what was observed:
   posterior predictive probability that the group's rate rose;
 * ``p_value = 1 - p_rose`` (one-sided: no rise) and ``p_adjusted``, its
   Benjamini–Hochberg adjustment over every (level, group) row of the incident
-  (:mod:`bayescount.checks.multiplicity`): with 44 nodes, two or three would pass
+  (:mod:`bayescount.multiplicity`): with 44 nodes, two or three would pass
   ``p_rose >= 0.95`` by chance alone in an incident where nothing happened. A group
   is **significant** when ``p_adjusted <= 1 - min_probability`` (false discovery rate
   5 % at the default 0.95);
@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from bayescount.checks.multiplicity import adjust_p_values
 from bayescount.exceptions import ColumnNotFoundError, DataError, SpecError
 from bayescount.forecast._results import (
     DEFAULT_SEED,
@@ -40,6 +39,7 @@ from bayescount.forecast.predictive import row_parameters
 from bayescount.forecast.rollup import GLOBAL, rollup_draws
 from bayescount.inference.fit import as_fit
 from bayescount.inference.predict import sample_counts
+from bayescount.multiplicity import adjust_p_values
 
 if TYPE_CHECKING:
     import matplotlib.figure

@@ -15,7 +15,7 @@ import pytest
 from fakefit_helpers import fake_fit
 
 from bayescount.checks import check_model, residual_diagnostics
-from bayescount.checks.multiplicity import (
+from bayescount.multiplicity import (
     FDR_LEVEL,
     adjust_p_values,
     normal_p_value,

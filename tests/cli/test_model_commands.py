@@ -16,8 +16,8 @@ import pytest
 
 import bayescount
 from bayescount.cli import main
-from bayescount.cli.fit_options import fit_kwargs_from_args, model_from_args
 from bayescount.cli.app import build_parser
+from bayescount.cli.fit_options import fit_kwargs_from_args, model_from_args
 from bayescount.testing import simulate_telemetry
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("bayescount")
