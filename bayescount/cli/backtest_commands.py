@@ -15,6 +15,7 @@ from bayescount.checks.coverage import DEFAULT_LEVELS
 from bayescount.cli._shared import parse_levels, positive_int, print_json
 from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
 from bayescount.io import read_table
+from bayescount.io.tables import label_columns
 
 __all__ = ["register"]
 
@@ -24,7 +25,7 @@ _COLUMNS = ["n", "coverage", "lower", "upper", "coverage_inclusive", "mean_width
 
 def _backtest(args: argparse.Namespace) -> int:
     model = model_from_args(args)
-    data = read_table(args.data)
+    data = read_table(args.data, text_columns=label_columns(model))
     report = backtest(
         model,
         data,

@@ -20,6 +20,7 @@ from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, mo
 from bayescount.count_model import CountModel
 from bayescount.exceptions import DataError
 from bayescount.io import load_fit, read_table
+from bayescount.io.tables import label_columns
 
 __all__ = ["parameter_table", "register"]
 
@@ -83,7 +84,7 @@ def _fit(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise IsADirectoryError(f"--out {out} is a directory; give a file path such as fit.nc.")
     model = model_from_args(args)
-    frame = read_table(args.data)
+    frame = read_table(args.data, text_columns=label_columns(model))
     model.fit(frame, **fit_kwargs_from_args(args))
     model.save(out)
     print(_model_text(model))
@@ -136,7 +137,7 @@ def _predict(args: argparse.Namespace) -> int:
         if not out.parent.is_dir():
             raise FileNotFoundError(f"Cannot write {out}: directory {out.parent} does not exist.")
     model = load_fit(args.fit)
-    data = read_table(args.data)
+    data = read_table(args.data, text_columns=label_columns(model))
     prediction = model.predict(data, scale=args.scale, unseen=args.unseen, random_seed=args.seed)
     frame = prediction.to_frame(args.quantiles).reset_index(drop=True)
     if out is None:

@@ -528,7 +528,9 @@ def _validate_labels(series: pd.Series, name: str, index: pd.Index, role: str) -
         raise MissingValueError(
             f"{role} column {name!r} has {_plural(int(missing.sum()), 'missing label')} "
             f"({_rows(index, series, missing)}). Fill them (e.g. with "
-            "'unknown') or drop these rows."
+            "'unknown') or drop these rows. If these cells hold a label such as 'NA' or "
+            "'null', read the file with bayescount.read_table (only empty cells are missing) "
+            "rather than pd.read_csv, which turns such words into missing values."
         )
     return _to_labels(series).rename(name)
 
