@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -263,8 +264,9 @@ class CountModel:
         ----------
         data : pandas.DataFrame, optional
             Rows to predict, with the exposure column (required, > 0), the group and
-            covariate columns, and the time column when the model is seasonal. The
-            counts column is optional. Default: the rows the model was fitted on.
+            covariate columns, and the time column when the model uses time
+            (seasonality or a latent level; otherwise it is optional). The counts
+            column is optional. Default: the rows the model was fitted on.
         scale : {"counts", "rate"}
             ``"counts"``: predicted counts for each row's exposure. ``"rate"``: the same
             draws divided by the exposure (events per exposure unit).
@@ -281,7 +283,7 @@ class CountModel:
         if data is None:
             prepared, rows = self.training_rows()
         else:
-            frame = validate_frame(data, self.schema, for_prediction=True)
+            frame = validate_frame(data, self._prediction_schema(data), for_prediction=True)
             prepared = self.design_.transform(frame, for_prediction=True)
             rows = data.copy()  # prediction never drops rows
         rng = np.random.default_rng(random_seed)
@@ -297,6 +299,17 @@ class CountModel:
         if scale == "rate":
             draws = (draws / prepared.exposure).rename("rate")
         return Prediction(draws=draws, rows=rows, scale=scale)
+
+    def _prediction_schema(self, data: pd.DataFrame) -> CountSchema:
+        """Return the schema of new rows: the time column only when the model uses it."""
+        schema = self.schema
+        if (
+            schema.time is not None
+            and schema.time not in data.columns
+            and not self.design_.uses_time
+        ):
+            return dataclasses.replace(schema, time=None)
+        return schema
 
     def training_rows(self) -> tuple[PreparedData, pd.DataFrame]:
         """Return the encoded training rows and a table of them, from the stored fit.

@@ -15,7 +15,9 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
     │   ├── DuplicateRowError              the same (groups, time) twice
     │   ├── TimestampError                 unparseable or mixed-timezone timestamps
     │   ├── NestingError                   a child label under two parents
-    │   └── UnknownGroupError              unseen group label where refused
+    │   ├── UnknownGroupError              unseen group label where refused
+    │   └── DesignError                    coefficients the data cannot identify: constant or
+    │                                      collinear covariates, one level, seasonality at the step
     ├── SpecError (ValueError)             an invalid model specification or prior
     ├── NotFittedError                     a fitted-only method called before ``fit``
     ├── SamplerError                       the sampler failed or is not available
@@ -40,6 +42,7 @@ __all__ = [
     "CountValueError",
     "DataError",
     "DataWarning",
+    "DesignError",
     "DuplicateRowError",
     "ExposureError",
     "FitFileError",
@@ -93,6 +96,15 @@ class NestingError(DataError):
 
 class UnknownGroupError(DataError):
     """A group label was not seen when fitting and unseen labels were refused."""
+
+
+class DesignError(DataError):
+    """The training data cannot identify a coefficient of the model.
+
+    A constant covariate, covariates that are linear combinations of others, a
+    categorical covariate with one level, or a seasonal period no longer than the
+    data's time step.
+    """
 
 
 class SpecError(BayescountError, ValueError):

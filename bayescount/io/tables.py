@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from bayescount.exceptions import DataError
+from bayescount.prep.validate import NUMBER_PATTERN
 
 if TYPE_CHECKING:
     from bayescount.count_model import CountModel
@@ -36,8 +37,6 @@ __all__ = ["label_columns", "read_table"]
 
 _CSV = (".csv",)
 _PARQUET = (".parquet", ".pq")
-#: A plain decimal number as written in a CSV cell (surrounding blanks allowed).
-NUMBER = r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*"
 #: A zero-padded integer part (``007``, ``-01.5``): an identifier, not a number.
 _ZERO_PADDED = r"\s*[+-]?0\d"
 
@@ -48,7 +47,7 @@ def _infer(column: pd.Series) -> pd.Series:
     if present.empty:
         return column
     text = present.astype(str)
-    if not text.str.fullmatch(NUMBER).all() or text.str.match(_ZERO_PADDED).any():
+    if not text.str.fullmatch(NUMBER_PATTERN).all() or text.str.match(_ZERO_PADDED).any():
         return column
     return pd.to_numeric(column.str.strip())
 

@@ -62,7 +62,30 @@ class CountSchema:
             )
         if len(set(self.groups)) != len(self.groups):
             raise SpecError(f"groups repeat a column: {list(self.groups)}.")
+        roles = {"counts": self.counts, "exposure": self.exposure, "time": self.time}
+        roles |= {f"group {g!r}": g for g in self.groups}
+        seen: dict[str, str] = {}
+        for role, column in roles.items():
+            if column is None:
+                continue
+            if column in seen:
+                hint = (
+                    " Exposure is what the counts were observed over (requests served, "
+                    "node-hours), not the counts themselves."
+                    if role == "exposure"
+                    else ""
+                )
+                raise SpecError(
+                    f"Column {column!r} is named as both {seen[column]} and {role}; each "
+                    f"role needs its own column.{hint}"
+                )
+            seen[column] = role
         used = [self.counts, self.exposure, self.time, *self.groups]
+        terms = [":".join(sorted(t.split(":"))) for t in self.covariates]
+        repeated = sorted({t for t, k in zip(self.covariates, terms, strict=True)
+                           if terms.count(k) > 1})
+        if repeated:
+            raise SpecError(f"covariates repeat a term: {repeated} (a:b and b:a are the same).")
         for term in self.covariates:
             for part in term.split(":"):
                 if part in used:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import numbers
+import re
 import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -34,9 +35,14 @@ from bayescount.exceptions import (
 )
 from bayescount.prep.schema import CountSchema
 
-__all__ = ["validate_frame"]
+__all__ = ["NUMBER_PATTERN", "validate_frame"]
 
 _LIMIT = 5
+#: A number written as text: optional sign, digits, decimals and exponent; blanks around.
+NUMBER_PATTERN = r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*"
+_NUMBER = re.compile(NUMBER_PATTERN)
+_THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*")
+_NULL_WORDS = frozenset({"na", "n/a", "nan", "null", "none", "nil", "-", "--", "?", "#n/a"})
 _INT64_MAX = np.iinfo(np.int64).max
 # Object columns whose values infer as one of these are parsed by pandas in one go.
 _DATETIME_LIKE = frozenset({"string", "datetime", "datetime64", "date"})
@@ -169,35 +175,60 @@ def _is_numeric_column(series: pd.Series) -> bool:
     )
 
 
+def _is_number_text(value: Any) -> bool:
+    """Return True for a string that is a plain number (``"12"``, ``" 1.5e3 "``)."""
+    return isinstance(value, str) and _NUMBER.fullmatch(value) is not None
+
+
+def _number_hint(values: np.ndarray) -> str:
+    """Return a hint for the commonest ways a number is mis-written in a table."""
+    hints = []
+    if any(isinstance(v, str) and _THOUSANDS.fullmatch(v) for v in values):
+        hints.append(" Thousands separators are not read: write 1234, not 1,234.")
+    if any(isinstance(v, str) and v.strip().lower() in _NULL_WORDS for v in values):
+        hints.append(
+            " Only an empty cell counts as missing; words such as 'NA' or 'null' are "
+            "text, and this column cannot be missing anyway."
+        )
+    return "".join(hints)
+
+
 def _as_numeric(
     series: pd.Series, name: str, index: pd.Index, error: type[DataError], what: str
 ) -> pd.Series:
     """Return ``series`` with a real-number dtype or raise ``error``.
 
-    Object columns that hold only numbers (and missing values) are converted; strings,
-    booleans and everything else are refused with a pointer to ``pd.to_numeric``.
+    Object and string columns that hold only numbers, numbers written as text and
+    missing values are converted; any other cell (a word, ``1,234``, a boolean) is
+    reported by row and value.
     """
     if _is_numeric_column(series):
         return series
-    if ptypes.is_object_dtype(series.dtype):
-        values = series.to_numpy(dtype=object)
-        bad = np.array([not (_is_real_number(v) or _is_na(v)) for v in values], dtype=bool)
-        if not bad.any():
-            return pd.to_numeric(series)
-    elif ptypes.is_bool_dtype(series.dtype):
+    if ptypes.is_bool_dtype(series.dtype):
         raise error(
             f"Column {name!r} holds booleans (dtype {series.dtype}), but {what} must be "
             f"numbers. If True/False mean 1/0, convert with data[{name!r}].astype('int64')."
         )
+    if ptypes.is_object_dtype(series.dtype) or ptypes.is_string_dtype(series.dtype):
+        values = series.to_numpy(dtype=object)
+        bad = np.array(
+            [not (_is_real_number(v) or _is_na(v) or _is_number_text(v)) for v in values],
+            dtype=bool,
+        )
+        if not bad.any():
+            stripped = [v.strip() if isinstance(v, str) else v for v in values]
+            return pd.to_numeric(pd.Series(stripped, index=series.index, name=series.name,
+                                           dtype=object).where(~series.isna(), np.nan))
+        hint = _number_hint(values[bad])
     else:
         bad = ~series.isna().to_numpy(dtype=bool)
         if not bad.any():
             bad = np.ones(len(series), dtype=bool)
+        hint = ""
     raise error(
         f"Column {name!r} holds {_plural(int(bad.sum()), 'non-numeric value')} "
-        f"(dtype {series.dtype}; {_rows(index, series, bad)}), but {what} must be "
-        f"numbers. Convert with pd.to_numeric(data[{name!r}]) and fix or drop the rows it "
-        "cannot parse."
+        f"(dtype {series.dtype}; {_rows(index, series, bad)}) among {len(series)} rows, but "
+        f"{what} must be numbers.{hint} Fix or drop these rows."
     )
 
 
@@ -562,9 +593,34 @@ def _covariate_kind(series: pd.Series, name: str) -> str:
     return kind
 
 
+def _refuse_numbers_with_words(series: pd.Series, name: str, index: pd.Index) -> None:
+    """Refuse a text covariate that is mostly numbers: a numeric column with bad cells.
+
+    Read as categorical it would get one level per distinct number; instead the cells
+    that are not numbers are reported by row and value.
+    """
+    values = series.to_numpy(dtype=object)
+    present = ~_missing_mask(series)
+    numeric = present & np.array(
+        [_is_real_number(v) or _is_number_text(v) for v in values], dtype=bool
+    )
+    other = present & ~numeric
+    if other.any() and numeric.sum() > other.sum():
+        raise DataError(
+            f"Covariate column {name!r} looks numeric ({int(numeric.sum())} of "
+            f"{int(present.sum())} cells are numbers) but holds "
+            f"{_plural(int(other.sum()), 'cell')} that {'is' if other.sum() == 1 else 'are'} "
+            f"not ({_rows(index, series, other)}).{_number_hint(values[other])} Fix or drop "
+            "these rows; if the column is categorical, give its levels names that are not "
+            "numbers."
+        )
+
+
 def _validate_covariate(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
     """Return a covariate as float64 (numeric) or str labels (categorical)."""
     if _covariate_kind(series, name) == "categorical":
+        if ptypes.is_object_dtype(series.dtype) or ptypes.is_string_dtype(series.dtype):
+            _refuse_numbers_with_words(series, name, index)
         return _validate_labels(series, name, index, "Covariate")
     if ptypes.is_object_dtype(series.dtype):
         series = pd.to_numeric(series.astype(object).where(series.notna(), np.nan))
