@@ -22,6 +22,7 @@ __all__ = [
     "parse_quantiles",
     "positive_int",
     "print_json",
+    "time_zone",
 ]
 
 
@@ -77,6 +78,20 @@ def number_in(low: float, high: float, *, closed_low: bool = False) -> Callable[
 
     parse.__name__ = "number"
     return parse
+
+
+def time_zone(text: str) -> str:
+    """Parse an IANA time zone name such as ``Europe/Paris`` (argparse type)."""
+    from bayescount.exceptions import SpecError
+    from bayescount.prep.timestamps import check_timezone
+
+    try:
+        return check_timezone(text)
+    except SpecError as err:
+        raise argparse.ArgumentTypeError(str(err).rstrip(".")) from None
+
+
+time_zone.__name__ = "time zone"
 
 
 # ------------------------------------------------------------ lists of probabilities

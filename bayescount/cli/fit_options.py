@@ -8,15 +8,22 @@ command spells the model the same way.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
-from bayescount.cli._shared import finite_number, int_at_least, positive_int
+from bayescount.cli._shared import finite_number, int_at_least, positive_int, time_zone
 from bayescount.count_model import CountModel
 from bayescount.exceptions import SpecError
 from bayescount.inference.sampling import SAMPLERS
 from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS
 
-__all__ = ["add_fit_options", "fit_kwargs_from_args", "model_from_args"]
+__all__ = [
+    "add_fit_options",
+    "add_timezone_option",
+    "fit_kwargs_from_args",
+    "model_from_args",
+    "with_timezone",
+]
 
 
 def _level_choice(text: str) -> tuple[str, str]:
@@ -49,6 +56,7 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
     cols.add_argument("--exposure-unit", default="", metavar="TEXT",
                       help="unit of the exposure, used to label rates")
     cols.add_argument("--time", metavar="COL", help="timestamp column (needed for seasonality)")
+    add_timezone_option(cols)
     cols.add_argument(
         "--group", dest="groups", action="extend", nargs="+", default=[], metavar="COL",
         help="grouping column; repeat for several levels, outer to inner",
@@ -91,6 +99,28 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
                           help="NUTS target acceptance rate in [0.5, 1)")
 
 
+def add_timezone_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add ``--timezone ZONE``: the IANA zone of naive local timestamps in the tables."""
+    parser.add_argument(
+        "--timezone", type=time_zone, default=None, metavar="ZONE",
+        help="IANA zone (e.g. Europe/Paris) of naive local timestamps: localised to it and "
+        "converted to UTC; a local time repeated or skipped by a clock change is refused. "
+        "Timestamps with an offset (+01:00) or Z are instants already.",
+    )
+
+
+def with_timezone(model: CountModel, zone: str | None) -> CountModel:
+    """Return ``model`` reading naive timestamps of new tables in ``zone`` (``None``: as fitted).
+
+    The fitted model's own zone (``--timezone`` when it was fitted) applies otherwise.
+    """
+    if zone is None or zone == model.schema.timezone:
+        return model
+    schema = dataclasses.replace(model.schema, timezone=zone)
+    model.spec = dataclasses.replace(model.spec, schema=schema)
+    return model
+
+
 def model_from_args(args: argparse.Namespace) -> CountModel:
     """Build the unfitted :class:`CountModel` described by :func:`add_fit_options` args."""
     levels = [level for level, _ in args.parameterization]
@@ -111,6 +141,7 @@ def model_from_args(args: argparse.Namespace) -> CountModel:
         parameterization=dict(args.parameterization),
         latent=args.latent,
         latent_by=args.latent_by,
+        timezone=args.timezone,
     )
 
 

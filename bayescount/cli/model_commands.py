@@ -16,7 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from bayescount.cli._shared import parse_quantiles, print_json
-from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
+from bayescount.cli.fit_options import (
+    add_fit_options,
+    add_timezone_option,
+    fit_kwargs_from_args,
+    model_from_args,
+    with_timezone,
+)
 from bayescount.count_model import CountModel
 from bayescount.exceptions import DataError
 from bayescount.io import load_fit, read_table
@@ -136,7 +142,7 @@ def _predict(args: argparse.Namespace) -> int:
             )
         if not out.parent.is_dir():
             raise FileNotFoundError(f"Cannot write {out}: directory {out.parent} does not exist.")
-    model = load_fit(args.fit)
+    model = with_timezone(load_fit(args.fit), args.timezone)
     data = read_table(args.data, text_columns=label_columns(model))
     prediction = model.predict(data, scale=args.scale, unseen=args.unseen, random_seed=args.seed)
     frame = prediction.to_frame(args.quantiles).reset_index(drop=True)
@@ -183,6 +189,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          metavar="Q,Q,...", help="quantile levels (default 0.05,0.5,0.95)")
     predict.add_argument("--seed", type=int, default=None, metavar="N",
                          help="seed of the predictive draws")
+    add_timezone_option(predict)
     predict.add_argument(
         "--unseen", choices=("population", "error"), default="population",
         help="group labels not seen when fitting: draw from the population, or refuse",

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from bayescount.exceptions import SpecError
+from bayescount.prep.timestamps import check_timezone
 
 __all__ = ["CountSchema"]
 
@@ -41,6 +42,13 @@ class CountSchema:
         Covariate columns. Numeric columns are standardised; string, boolean or
         categorical columns are one-hot encoded against a reference level.
         ``"a:b"`` names the product (interaction) of two covariates.
+    timezone : str, optional
+        IANA time zone (``"Europe/Paris"``) in which *naive* timestamps of ``time``
+        were written: they are localised to it and converted to UTC, here and in
+        every table later validated against this schema (new rows to predict
+        included). A local time repeated or skipped by a daylight-saving change is
+        refused, naming its rows. Timestamps with an explicit offset or zone are
+        instants already and are converted to UTC whatever ``timezone`` says.
     """
 
     counts: str
@@ -50,6 +58,7 @@ class CountSchema:
     groups: tuple[str, ...] = ()
     nesting: Nesting = "nested"
     covariates: tuple[str, ...] = field(default=())
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
@@ -60,6 +69,8 @@ class CountSchema:
             raise SpecError(
                 f"nesting must be 'nested' or 'crossed', got {self.nesting!r}."
             )
+        if self.timezone is not None:
+            check_timezone(self.timezone)
         if len(set(self.groups)) != len(self.groups):
             raise SpecError(f"groups repeat a column: {list(self.groups)}.")
         roles = {"counts": self.counts, "exposure": self.exposure, "time": self.time}
@@ -118,6 +129,8 @@ class CountSchema:
         d = asdict(self)
         d["groups"] = list(self.groups)
         d["covariates"] = list(self.covariates)
+        if self.timezone is None:  # as before time zones: same JSON and hash, older readers
+            del d["timezone"]
         return d
 
     @classmethod
