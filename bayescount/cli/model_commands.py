@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bayescount.cli._shared import parse_quantiles, print_json
+from bayescount.cli._shared import parse_quantiles, print_json, seed
+from bayescount.cli._types import path
 from bayescount.cli.fit_options import (
     add_fit_options,
     add_timezone_option,
@@ -164,13 +165,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "A failed convergence gate is reported on stderr; the fit is still saved.",
     )
     add_fit_options(fit)
-    fit.add_argument("--out", required=True, metavar="FIT", help="fit file to write (.nc)")
+    fit.add_argument("--out", required=True, type=path, metavar="FIT",
+                     help="fit file to write (.nc)")
     fit.set_defaults(handler=_fit)
 
     summary = sub.add_parser(
         "summary", help="parameters and convergence gate of a saved fit"
     )
-    summary.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
+    summary.add_argument("fit", type=path, metavar="FIT",
+                         help="fit file written by 'bayescount fit'")
     summary.add_argument("--json", action="store_true", help="print JSON instead of a table")
     summary.set_defaults(handler=_summary)
 
@@ -180,14 +183,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="One output row per input row: the input columns, 'mean' and one "
         "'q<level>' column per quantile.",
     )
-    predict.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
-    predict.add_argument("--data", required=True, metavar="NEW",
+    predict.add_argument("fit", type=path, metavar="FIT",
+                         help="fit file written by 'bayescount fit'")
+    predict.add_argument("--data", required=True, type=path, metavar="NEW",
                          help="CSV or Parquet table of rows to predict")
     predict.add_argument("--scale", choices=("counts", "rate"), default="counts",
                          help="counts for each row's exposure, or counts per exposure unit")
     predict.add_argument("--quantiles", type=parse_quantiles, default=(0.05, 0.5, 0.95),
                          metavar="Q,Q,...", help="quantile levels (default 0.05,0.5,0.95)")
-    predict.add_argument("--seed", type=int, default=None, metavar="N",
+    predict.add_argument("--seed", type=seed, default=None, metavar="N",
                          help="seed of the predictive draws")
     add_timezone_option(predict)
     predict.add_argument(
@@ -195,6 +199,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="group labels not seen when fitting: draw from the population, or refuse",
     )
     target = predict.add_mutually_exclusive_group(required=True)
-    target.add_argument("--out", metavar="PATH", help="write a .csv or .parquet file")
+    target.add_argument("--out", type=path, metavar="PATH", help="write a .csv or .parquet file")
     target.add_argument("--json", action="store_true", help="print JSON records")
     predict.set_defaults(handler=_predict)
