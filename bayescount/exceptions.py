@@ -25,10 +25,12 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
         ├── ForeignFileError               not a bayescount fit file
         ├── CorruptFitFileError            truncated / unreadable / inconsistent
         └── SpecHashMismatchError          the stored spec does not match its hash
+            └── ContentHashMismatchError   the stored design, draws... do not match theirs
 
     BayescountWarning (UserWarning)
     ├── DataWarning                        rows dropped or data adjusted
-    └── ConvergenceWarning                 the convergence gate failed
+    ├── ConvergenceWarning                 the convergence gate failed
+    └── FitFileWarning                     a fit file that cannot be fully verified
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "BayescountError",
     "BayescountWarning",
     "ColumnNotFoundError",
+    "ContentHashMismatchError",
     "ConvergenceWarning",
     "CorruptFitFileError",
     "CountValueError",
@@ -46,6 +49,7 @@ __all__ = [
     "DuplicateRowError",
     "ExposureError",
     "FitFileError",
+    "FitFileWarning",
     "ForeignFileError",
     "MissingValueError",
     "NestingError",
@@ -135,6 +139,14 @@ class SpecHashMismatchError(FitFileError):
     """The stored specification does not match its stored hash."""
 
 
+class ContentHashMismatchError(SpecHashMismatchError):
+    """A stored part other than the spec does not match its stored hash.
+
+    The design (covariate scaling, levels, time grid), parameterization, sampler
+    settings, convergence report, versions, or a group of draws or data.
+    """
+
+
 class BayescountWarning(UserWarning):
     """Base class of bayescount's warnings."""
 
@@ -145,3 +157,7 @@ class DataWarning(BayescountWarning):
 
 class ConvergenceWarning(BayescountWarning):
     """The sampler's convergence gate failed."""
+
+
+class FitFileWarning(BayescountWarning):
+    """A fit file loads, but not all of it can be verified (an older format)."""
