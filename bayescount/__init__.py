@@ -10,7 +10,7 @@ The public API, in the order data flows::
     compare_families, select_family  LOO model comparison
     forecast_burn, detect_anomalies  decisions: SLO burn, anomaly flags,
     attribute_incident, forecast_capacity   postmortem attribution, capacity
-    load                             read a saved fit back
+    save, load                       write a fit to one file, read it back
 
 Names are imported on first use (PEP 562), so ``import bayescount`` and the command
 line's ``--help`` do not pay for PyMC, PyTensor and ArviZ until something needs them.
@@ -67,6 +67,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "load_openslo": ("bayescount.forecast", "load_openslo"),
     "mask_incident": ("bayescount.forecast", "mask_incident"),
     "read_table": ("bayescount.io", "read_table"),
+    "save": ("bayescount.io", "save_fit"),
     "scale_traffic": ("bayescount.forecast", "scale_traffic"),
     "select_family": ("bayescount.checks", "select_family"),
     "validate_frame": ("bayescount.prep.validate", "validate_frame"),
@@ -120,6 +121,7 @@ __all__ = [
     "load_openslo",
     "mask_incident",
     "read_table",
+    "save",
     "scale_traffic",
     "select_family",
     "validate_frame",

@@ -55,6 +55,10 @@ class CountModel:
         A time-varying level: a stationary AR(1) path on the log rate per series
         (per label of ``latent_by``) with normal, Laplace or skewed Laplace
         innovations, for bursty or drifting series. Needs ``time``.
+    timezone : str, optional
+        IANA zone (``"Europe/Paris"``) of naive local timestamps in ``time``; see
+        :class:`~bayescount.prep.schema.CountSchema`. Stored with the fit, so new rows
+        are read in the same zone.
     **options
         ``dispersion_by``, ``dispersion_scales_with_exposure``, ``parameterization``,
         ``centered_threshold``, ``latent_by`` and ``exposure_unit``: see
@@ -87,6 +91,7 @@ class CountModel:
         centered_threshold: float = 1.0,
         latent: Literal["ar1", "ar1_laplace", "ar1_skew_laplace"] | None = None,
         latent_by: str | None = None,
+        timezone: str | None = None,
     ) -> None:
         schema = CountSchema(
             counts=counts,
@@ -96,6 +101,7 @@ class CountModel:
             groups=tuple(groups),
             nesting=nesting,
             covariates=tuple(covariates),
+            timezone=timezone,
         )
         components = (
             parse_seasonality(seasonality) if isinstance(seasonality, str) else tuple(seasonality)

@@ -15,7 +15,9 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
     │   ├── DuplicateRowError              the same (groups, time) twice
     │   ├── TimestampError                 unparseable or mixed-timezone timestamps
     │   ├── NestingError                   a child label under two parents
-    │   └── UnknownGroupError              unseen group label where refused
+    │   ├── UnknownGroupError              unseen group label where refused
+    │   └── DesignError                    coefficients the data cannot identify: constant or
+    │                                      collinear covariates, one level, seasonality at the step
     ├── SpecError (ValueError)             an invalid model specification or prior
     ├── NotFittedError                     a fitted-only method called before ``fit``
     ├── SamplerError                       the sampler failed or is not available
@@ -24,12 +26,14 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
         ├── ForeignFileError               not a bayescount fit file
         ├── CorruptFitFileError            truncated / unreadable / inconsistent
         └── SpecHashMismatchError          the stored spec does not match its hash
+            └── ContentHashMismatchError   the stored design, draws... do not match theirs
 
     FitInterrupted (KeyboardInterrupt)     SIGINT/SIGTERM while fitting; nothing was kept
 
     BayescountWarning (UserWarning)
     ├── DataWarning                        rows dropped or data adjusted
-    └── ConvergenceWarning                 the convergence gate failed
+    ├── ConvergenceWarning                 the convergence gate failed
+    └── FitFileWarning                     a fit file that cannot be fully verified
 """
 
 from __future__ import annotations
@@ -38,15 +42,18 @@ __all__ = [
     "BayescountError",
     "BayescountWarning",
     "ColumnNotFoundError",
+    "ContentHashMismatchError",
     "ConvergenceWarning",
     "CorruptFitFileError",
     "CountValueError",
     "DataError",
     "DataWarning",
+    "DesignError",
     "DuplicateRowError",
     "ExposureError",
     "FitFileError",
     "FitInterrupted",
+    "FitFileWarning",
     "ForeignFileError",
     "MissingValueError",
     "NestingError",
@@ -100,6 +107,15 @@ class UnknownGroupError(DataError):
     """A group label was not seen when fitting and unseen labels were refused."""
 
 
+class DesignError(DataError):
+    """The training data cannot identify a coefficient of the model.
+
+    A constant covariate, covariates that are linear combinations of others, a
+    categorical covariate with one level, or a seasonal period no longer than the
+    data's time step.
+    """
+
+
 class SpecError(BayescountError, ValueError):
     """A model specification, prior or option is invalid."""
 
@@ -126,6 +142,14 @@ class CorruptFitFileError(FitFileError):
 
 class SpecHashMismatchError(FitFileError):
     """The stored specification does not match its stored hash."""
+
+
+class ContentHashMismatchError(SpecHashMismatchError):
+    """A stored part other than the spec does not match its stored hash.
+
+    The design (covariate scaling, levels, time grid), parameterization, sampler
+    settings, convergence report, versions, or a group of draws or data.
+    """
 
 
 class BayescountWarning(UserWarning):
@@ -164,3 +188,5 @@ class FitInterrupted(KeyboardInterrupt):
         self.signum = int(signum)
         name = signal.Signals(self.signum).name
         super().__init__(f"the fit was interrupted by {name}; nothing was kept")
+class FitFileWarning(BayescountWarning):
+    """A fit file loads, but not all of it can be verified (an older format)."""

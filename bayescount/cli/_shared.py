@@ -10,40 +10,89 @@ import argparse
 import json
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bayescount.results import json_safe
 
 __all__ = [
-    "finite_number",
+    "Range",
     "int_at_least",
     "number_in",
     "parse_levels",
     "parse_quantiles",
     "positive_int",
     "print_json",
+    "seed",
 ]
 
 
 # ------------------------------------------------------------------------ numbers
-def int_at_least(low: int) -> Callable[[str], int]:
-    """Return an argparse type accepting integers >= ``low``."""
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric argument accepts; argparse types carry theirs as ``.range``.
+
+    ``low``/``high`` may be infinite (no bound); ``closed_*`` say whether the bound
+    itself is accepted. Non-finite values are never accepted.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+    closed_low: bool = True
+    closed_high: bool = True
+    integer: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = self.low <= value if self.closed_low else self.low < value
+        below = value <= self.high if self.closed_high else value < self.high
+        return math.isfinite(value) and above and below
+
+    def describe(self) -> str:
+        """Return ``"must be >= 1"``, ``"must be > 0"``, ``"must lie in (0, 1]"``..."""
+        low, high = _show(self.low), _show(self.high)
+        if math.isinf(self.high):
+            return f"must be {'>=' if self.closed_low else '>'} {low}"
+        if math.isinf(self.low):
+            return f"must be {'<=' if self.closed_high else '<'} {high}"
+        left, right = "[" if self.closed_low else "(", "]" if self.closed_high else ")"
+        return f"must lie in {left}{low}, {high}{right}"
+
+
+def _show(bound: float) -> str:
+    """Write a bound: whole numbers in full (4294967295), others with ``:g``."""
+    return str(int(bound)) if math.isfinite(bound) and bound == int(bound) else f"{bound:g}"
+
+
+def _typed(parse: Callable[[str], Any], name: str, accepted: Range) -> Callable[[str], Any]:
+    parse.__name__ = name
+    parse.range = accepted  # type: ignore[attr-defined]
+    return parse
+
+
+def int_at_least(
+    low: int, high: float = math.inf, *, name: str = "integer"
+) -> Callable[[str], int]:
+    """Return an argparse type accepting integers in ``[low, high]``."""
+    accepted = Range(low, high, integer=True)
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if value not in accepted:
+            raise argparse.ArgumentTypeError(f"{accepted.describe()}, got {value}")
         return value
 
-    parse.__name__ = "integer"
-    return parse
+    return _typed(parse, name, accepted)
 
 
 #: argparse type of counts such as ``--origins`` or ``--draws``: integers >= 1.
 positive_int = int_at_least(1)
+
+#: argparse type of random seeds: integers in [0, 2**32 - 1], which NumPy, PyMC and
+#: nutpie all accept.
+seed = int_at_least(0, 2**32 - 1, name="seed")
 
 
 def _number(text: str) -> float:
@@ -54,29 +103,22 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
-def finite_number(text: str) -> float:
-    """Parse any finite number (argparse type; range checks are left to the library)."""
-    value = _number(text)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def number_in(low: float, high: float, *, closed_low: bool = False) -> Callable[[str], float]:
+def number_in(
+    low: float, high: float, *, closed_low: bool = False, closed_high: bool = False
+) -> Callable[[str], float]:
     """Return an argparse type accepting finite numbers in ``(low, high)``.
 
-    With ``closed_low`` the interval includes ``low``.
+    ``closed_low`` / ``closed_high`` include the bound itself.
     """
+    accepted = Range(low, high, closed_low, closed_high)
 
     def parse(text: str) -> float:
         value = _number(text)
-        ok = (low <= value if closed_low else low < value) and value < high
-        if not (math.isfinite(value) and ok):
-            raise argparse.ArgumentTypeError(f"must lie in ({low:g}, {high:g}), got {text}")
+        if value not in accepted:
+            raise argparse.ArgumentTypeError(f"{accepted.describe()}, got {text}")
         return value
 
-    parse.__name__ = "number"
-    return parse
+    return _typed(parse, "number", accepted)
 
 
 # ------------------------------------------------------------ lists of probabilities

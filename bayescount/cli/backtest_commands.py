@@ -13,8 +13,10 @@ import argparse
 from bayescount.checks.backtest import backtest
 from bayescount.checks.coverage import DEFAULT_LEVELS
 from bayescount.cli._shared import parse_levels, positive_int, print_json
+from bayescount.cli._types import column
 from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
 from bayescount.io import read_table
+from bayescount.io.tables import label_columns
 
 __all__ = ["register"]
 
@@ -24,7 +26,7 @@ _COLUMNS = ["n", "coverage", "lower", "upper", "coverage_inclusive", "mean_width
 
 def _backtest(args: argparse.Namespace) -> int:
     model = model_from_args(args)
-    data = read_table(args.data)
+    data = read_table(args.data, text_columns=label_columns(model))
     report = backtest(
         model,
         data,
@@ -73,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="time steps between origins (default: the horizon)")
     bt.add_argument("--levels", type=parse_levels, default=DEFAULT_LEVELS, metavar="L,L,...",
                     help="central interval levels (default 0.5,0.8,0.9,0.95)")
-    bt.add_argument("--by", metavar="COL",
+    bt.add_argument("--by", type=column, metavar="COL",
                     help="column of the per-group breakdown (default: the outermost group)")
     bt.add_argument("--baseline", choices=("auto", "seasonal_naive", "mean"), default="auto",
                     help="naive forecast of the relative MAE (default: seasonal naive when "

@@ -14,7 +14,8 @@ import argparse
 from bayescount.checks.compare import choose_family, compare_families
 from bayescount.checks.coverage import DEFAULT_LEVELS, coverage_report
 from bayescount.checks.ppc import MAX_DRAWS, check_model
-from bayescount.cli._shared import number_in, parse_levels, print_json
+from bayescount.cli._shared import number_in, parse_levels, positive_int, print_json, seed
+from bayescount.cli._types import column, path
 from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
 from bayescount.io import load_fit, read_table
 from bayescount.models.spec import FAMILIES
@@ -108,14 +109,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "adjusted with Benjamini-Hochberg as one family and flagged at --fdr (0.05), so a "
         "correct model fails --strict about 5% of the time or less.",
     )
-    check.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
-    check.add_argument("--data", metavar="DATA",
+    check.add_argument("fit", type=path, metavar="FIT",
+                       help="fit file written by 'bayescount fit'")
+    check.add_argument("--data", type=path, metavar="DATA",
                        help="the training table, to order residual series by time")
-    check.add_argument("--by", metavar="LEVEL", help="also check each label of this group level")
-    check.add_argument("--max-draws", type=int, default=MAX_DRAWS, metavar="N",
+    check.add_argument("--by", type=column, metavar="LEVEL",
+                       help="also check each label of this group level")
+    check.add_argument("--max-draws", type=positive_int, default=MAX_DRAWS, metavar="N",
                        help=f"predictive replicates (default {MAX_DRAWS}; the smallest "
                        "p-value is 1/(N+1))")
-    check.add_argument("--seed", type=int, default=0, metavar="N",
+    check.add_argument("--seed", type=seed, default=0, metavar="N",
                        help="seed of the replicates (default 0)")
     check.add_argument("--strict", action="store_true",
                        help="exit with 1 when any check flags a problem")
@@ -132,20 +135,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Wilson band, plain inclusive coverage, mean interval width, interval score and "
         "CRPS; overall, per group and per horizon.",
     )
-    coverage.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
-    coverage.add_argument("--data", required=True, metavar="HOLDOUT",
+    coverage.add_argument("fit", type=path, metavar="FIT",
+                          help="fit file written by 'bayescount fit'")
+    coverage.add_argument("--data", required=True, type=path, metavar="HOLDOUT",
                           help="CSV or Parquet table of held-out rows with counts")
     coverage.add_argument("--levels", type=parse_levels, default=DEFAULT_LEVELS,
                           metavar="L,L,...", help="central interval levels (default "
                           f"{','.join(f'{x:g}' for x in DEFAULT_LEVELS)})")
-    coverage.add_argument("--by", metavar="COL", help="also report per label of this column")
-    coverage.add_argument("--horizon", metavar="COL",
+    coverage.add_argument("--by", type=column, metavar="COL",
+                          help="also report per label of this column")
+    coverage.add_argument("--horizon", type=column, metavar="COL",
                           help="also report per value of this forecast-horizon column")
-    coverage.add_argument("--seed", type=int, default=0, metavar="N",
+    coverage.add_argument("--seed", type=seed, default=0, metavar="N",
                           help="seed of the PIT randomisation and CRPS samples (default 0)")
-    coverage.add_argument("--chunk-size", type=int, default=None, metavar="N",
+    coverage.add_argument("--chunk-size", type=positive_int, default=None, metavar="N",
                           help="rows scored at once (memory ~ N x draws)")
-    coverage.add_argument("--max-draws", type=int, default=None, metavar="N",
+    coverage.add_argument("--max-draws", type=positive_int, default=None, metavar="N",
                           help="use at most N posterior draws (default all)")
     coverage.add_argument("--strict", action="store_true",
                           help="exit with 1 when an overall level is outside its band")

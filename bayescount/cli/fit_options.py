@@ -8,15 +8,24 @@ command spells the model the same way.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
-from bayescount.cli._shared import finite_number, int_at_least, positive_int
+from bayescount.cli._shared import int_at_least, number_in, positive_int, seed
+from bayescount.cli._types import column, covariate_term, path, seasonality_spec, time_zone
 from bayescount.count_model import CountModel
 from bayescount.exceptions import SpecError
+from bayescount.inference.fit import Fit
 from bayescount.inference.sampling import SAMPLERS
 from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS
 
-__all__ = ["add_fit_options", "fit_kwargs_from_args", "model_from_args"]
+__all__ = [
+    "add_fit_options",
+    "add_timezone_option",
+    "fit_kwargs_from_args",
+    "model_from_args",
+    "with_timezone",
+]
 
 
 def _level_choice(text: str) -> tuple[str, str]:
@@ -36,40 +45,46 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
     into a model with :func:`model_from_args` and into :meth:`CountModel.fit` keywords
     with :func:`fit_kwargs_from_args`.
     """
-    parser.add_argument("data", metavar="DATA", help="CSV or Parquet table of counts")
+    parser.add_argument("data", type=path, metavar="DATA", help="CSV or Parquet table of counts")
     cols = parser.add_argument_group("columns")
-    cols.add_argument("--counts", required=True, metavar="COL", help="column of counts")
+    cols.add_argument("--counts", required=True, type=column, metavar="COL",
+                      help="column of counts")
     exposure = cols.add_mutually_exclusive_group(required=True)
     exposure.add_argument(
-        "--exposure", metavar="COL", help="column of exposure (requests, node-seconds...)"
+        "--exposure", type=column, metavar="COL",
+        help="column of exposure (requests, node-seconds...)"
     )
     exposure.add_argument(
         "--no-exposure", action="store_true", help="model counts without an exposure"
     )
     cols.add_argument("--exposure-unit", default="", metavar="TEXT",
                       help="unit of the exposure, used to label rates")
-    cols.add_argument("--time", metavar="COL", help="timestamp column (needed for seasonality)")
+    cols.add_argument("--time", type=column, metavar="COL",
+                      help="timestamp column (needed for seasonality)")
+    add_timezone_option(cols)
     cols.add_argument(
-        "--group", dest="groups", action="extend", nargs="+", default=[], metavar="COL",
+        "--group", dest="groups", action="extend", nargs="+", default=[], type=column,
+        metavar="COL",
         help="grouping column; repeat for several levels, outer to inner",
     )
     cols.add_argument("--crossed", action="store_true",
                       help="the groups are crossed factors, not nested levels")
     cols.add_argument(
         "--covariate", dest="covariates", action="extend", nargs="+", default=[],
-        metavar="COL", help="covariate column ('a:b' for an interaction); repeatable",
+        type=covariate_term, metavar="COL",
+        help="covariate column ('a:b' for an interaction); repeatable",
     )
     model = parser.add_argument_group("model")
     model.add_argument("--family", choices=FAMILIES, default="poisson")
-    model.add_argument("--seasonality", default="", metavar="SPEC",
+    model.add_argument("--seasonality", type=seasonality_spec, default="", metavar="SPEC",
                        help="Fourier components, e.g. 'daily,weekly' or 'daily:4'")
-    model.add_argument("--dispersion-by", metavar="LEVEL",
+    model.add_argument("--dispersion-by", type=column, metavar="LEVEL",
                        help="negative binomial: one dispersion per label of this group level")
     model.add_argument(
         "--latent", choices=LATENT_KINDS, default=None,
         help="time-varying level: AR(1) on the log rate per series (ar1_laplace: bursty series)",
     )
-    model.add_argument("--latent-by", metavar="LEVEL",
+    model.add_argument("--latent-by", type=column, metavar="LEVEL",
                        help="the group level with one latent path per label (default: finest)")
     model.add_argument(
         "--parameterization", action="extend", nargs="+", type=_level_choice, default=[],
@@ -84,11 +99,35 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
                           help="warm-up iterations per chain (default 1000)")
     sampling.add_argument("--chains", type=positive_int, default=4, metavar="N",
                           help="independent chains, at least 2 for R-hat (default 4)")
-    sampling.add_argument("--seed", type=int, default=None, metavar="N",
-                          help="random seed; the same seed gives the same draws")
+    sampling.add_argument("--seed", type=seed, default=None, metavar="N",
+                          help="random seed in [0, 2**32 - 1]; the same seed gives the same "
+                          "draws")
     sampling.add_argument("--sampler", choices=SAMPLERS, default="nutpie")
-    sampling.add_argument("--target-accept", type=finite_number, default=0.8, metavar="X",
+    sampling.add_argument("--target-accept", type=number_in(0.5, 1, closed_low=True), default=0.8,
+                          metavar="X",
                           help="NUTS target acceptance rate in [0.5, 1)")
+
+
+def add_timezone_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add ``--timezone ZONE``: the IANA zone of naive local timestamps in the tables."""
+    parser.add_argument(
+        "--timezone", type=time_zone, default=None, metavar="ZONE",
+        help="IANA zone (e.g. Europe/Paris) of naive local timestamps: localised to it and "
+        "converted to UTC; a local time repeated or skipped by a clock change is refused. "
+        "Timestamps with an offset (+01:00) or Z are instants already.",
+    )
+
+
+def with_timezone(fit: Fit, zone: str | None) -> Fit:
+    """Return ``fit`` reading naive timestamps of new tables in ``zone`` (``None``: as fitted).
+
+    The fit's own zone (``--timezone`` when it was fitted) applies otherwise. The fit
+    is frozen: a changed zone gives a new :class:`~bayescount.Fit`.
+    """
+    if zone is None or zone == fit.schema.timezone:
+        return fit
+    schema = dataclasses.replace(fit.schema, timezone=zone)
+    return dataclasses.replace(fit, spec=dataclasses.replace(fit.spec, schema=schema))
 
 
 def model_from_args(args: argparse.Namespace) -> CountModel:
@@ -111,6 +150,7 @@ def model_from_args(args: argparse.Namespace) -> CountModel:
         parameterization=dict(args.parameterization),
         latent=args.latent,
         latent_by=args.latent_by,
+        timezone=args.timezone,
     )
 
 

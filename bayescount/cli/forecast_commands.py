@@ -25,7 +25,16 @@ from typing import Any
 
 import pandas as pd
 
-from bayescount.cli._shared import number_in, positive_int, print_json
+from bayescount.cli._shared import number_in, positive_int, print_json, seed
+from bayescount.cli._types import (
+    covariate_term,
+    duration,
+    incident,
+    path,
+    scenario,
+    slo_window,
+    text,
+)
 from bayescount.exceptions import DataError, SpecError
 from bayescount.forecast.anomalies import detect_anomalies
 from bayescount.forecast.attribution import attribute_incident
@@ -162,8 +171,8 @@ def _run_capacity(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------- register
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
-    p.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the draws")
+    p.add_argument("fit", type=path, metavar="FIT", help="fit file written by 'bayescount fit'")
+    p.add_argument("--seed", type=seed, default=None, metavar="N", help="seed of the draws")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
 
@@ -173,18 +182,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(slo)
     slo.add_argument("--objective", type=number_in(0, 1), metavar="X", help="e.g. 0.999")
-    slo.add_argument("--window", metavar="W", help="rolling 30d/28d/... or calendar_month")
-    slo.add_argument("--openslo", metavar="YAML", help="OpenSLO v1 file with one kind: SLO")
-    slo.add_argument("--slo-name", metavar="NAME", help="metadata.name of the SLO to use")
-    slo.add_argument("--observed", required=True, metavar="SOFAR",
+    slo.add_argument("--window", type=slo_window, metavar="W",
+                     help="rolling 30d/28d/... or calendar_month")
+    slo.add_argument("--openslo", type=path, metavar="YAML",
+                     help="OpenSLO v1 file with one kind: SLO")
+    slo.add_argument("--slo-name", type=text, metavar="NAME",
+                     help="metadata.name of the SLO to use")
+    slo.add_argument("--observed", required=True, type=path, metavar="SOFAR",
                      help="bad/total events so far (see the format above)")
-    slo.add_argument("--future", required=True, metavar="FUTURE", help="future windows table")
-    slo.add_argument("--traffic-model", metavar="FIT",
+    slo.add_argument("--future", required=True, type=path, metavar="FUTURE",
+                     help="future windows table")
+    slo.add_argument("--traffic-model", type=path, metavar="FIT",
                      help="fit of requests per window whose draws become the future totals")
     slo.add_argument("--scale", type=number_in(0, math.inf), default=1.0, metavar="K",
                      help="multiply the future requests by K (scenario)")
-    slo.add_argument("--shift", metavar="D", help="move the future times by D, e.g. 7d")
-    slo.add_argument("--min-probability", type=number_in(0, 1.000001), default=0.5, metavar="P",
+    slo.add_argument("--shift", type=duration, metavar="D",
+                     help="move the future times by D, e.g. 7d")
+    slo.add_argument("--min-probability", type=number_in(0, 1, closed_high=True), default=0.5,
+                     metavar="P",
                      help="probability at which a forecast rule fires (default 0.5)")
     slo.add_argument("--min-bad-events", type=number_in(0, math.inf, closed_low=True), default=5,
                      metavar="N", help="bad events a rule's long window must hold (default 5)")
@@ -192,7 +207,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     anom = sub.add_parser("anomalies", help="flag windows beyond the predictive interval")
     _common(anom)
-    anom.add_argument("--data", required=True, metavar="DATA", help="observed windows table")
+    anom.add_argument("--data", required=True, type=path, metavar="DATA",
+                      help="observed windows table")
     anom.add_argument("--level", type=number_in(0, 1), default=0.99, metavar="L",
                       help="predictive interval level (default 0.99)")
     anom.add_argument("--consecutive", type=positive_int, default=2, metavar="K",
@@ -201,14 +217,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     att = sub.add_parser("attribute", help="excess events of an incident per group")
     _common(att)
-    att.add_argument("--data", required=True, metavar="DATA", help="observed windows table")
-    att.add_argument("--incident", required=True, metavar="START/END", help="incident window")
+    att.add_argument("--data", required=True, type=path, metavar="DATA",
+                     help="observed windows table")
+    att.add_argument("--incident", required=True, type=incident, metavar="START/END",
+                     help="incident window")
     att.add_argument("--ci", type=number_in(0, 1), default=0.9, metavar="L",
                      help="interval level (default 0.9)")
     att.add_argument("--min-probability", type=number_in(0, 1), default=0.95, metavar="P",
                      help="significant when the Benjamini-Hochberg adjusted P(no rise) over "
                      "all groups is <= 1 - P (default 0.95: FDR 5%%)")
-    att.add_argument("--covariate", action="append", metavar="TERM",
+    att.add_argument("--covariate", action="append", type=covariate_term, metavar="TERM",
                      help="report this covariate term's multiplicative effect (repeatable)")
     att.add_argument("--top", type=positive_int, default=10, metavar="N",
                      help="groups shown per level")
@@ -216,8 +234,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     cap = sub.add_parser("capacity", help="forecast counts under exposure scenarios")
     _common(cap)
-    cap.add_argument("--data", required=True, metavar="BASE", help="windows to forecast")
-    cap.add_argument("--scenario", action="append", metavar="SPEC",
+    cap.add_argument("--data", required=True, type=path, metavar="BASE",
+                     help="windows to forecast")
+    cap.add_argument("--scenario", action="append", type=scenario, metavar="SPEC",
                      help="traffic=K | new_region=NAME,like=REGION | nodes=N[,service=S]")
     cap.add_argument("--threshold", type=number_in(0, math.inf, closed_low=True), metavar="T",
                      help="capacity limit on the count")

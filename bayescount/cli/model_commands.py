@@ -14,12 +14,20 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from bayescount.cli._shared import parse_quantiles, print_json
-from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
+from bayescount.cli._shared import parse_quantiles, print_json, seed
+from bayescount.cli._types import path
+from bayescount.cli.fit_options import (
+    add_fit_options,
+    add_timezone_option,
+    fit_kwargs_from_args,
+    model_from_args,
+    with_timezone,
+)
 from bayescount.exceptions import DataError
 from bayescount.inference.fit import Fit
 from bayescount.io import load_fit, read_table, save_fit
 from bayescount.io.atomic import atomic_write, check_writable
+from bayescount.io.tables import label_columns, numeric_columns
 
 __all__ = ["parameter_table", "register"]
 
@@ -81,7 +89,7 @@ def _model_text(fit: Fit) -> str:
 def _fit(args: argparse.Namespace) -> int:
     out = check_writable(args.out)  # before minutes of sampling, not after
     model = model_from_args(args)
-    frame = read_table(args.data)
+    frame = read_table(args.data, text_columns=label_columns(model))
     fit = model.fit(frame, **fit_kwargs_from_args(args)).fit_
     save_fit(fit, out)
     print(_model_text(fit))
@@ -119,8 +127,9 @@ def _predict(args: argparse.Namespace) -> int:
                 f"{sorted(_WRITERS)}."
             )
         check_writable(out)
-    model = load_fit(args.fit)
-    data = read_table(args.data)
+    model = with_timezone(load_fit(args.fit), args.timezone)
+    # Every column the model does not read as a number comes back exactly as given.
+    data = read_table(args.data, numeric_columns=numeric_columns(model))
     prediction = model.predict(data, scale=args.scale, unseen=args.unseen, random_seed=args.seed)
     frame = prediction.to_frame(args.quantiles).reset_index(drop=True)
     if out is None:
@@ -142,13 +151,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "A failed convergence gate is reported on stderr; the fit is still saved.",
     )
     add_fit_options(fit)
-    fit.add_argument("--out", required=True, metavar="FIT", help="fit file to write (.nc)")
+    fit.add_argument("--out", required=True, type=path, metavar="FIT",
+                     help="fit file to write (.nc)")
     fit.set_defaults(handler=_fit)
 
     summary = sub.add_parser(
         "summary", help="parameters and convergence gate of a saved fit"
     )
-    summary.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
+    summary.add_argument("fit", type=path, metavar="FIT",
+                         help="fit file written by 'bayescount fit'")
     summary.add_argument("--json", action="store_true", help="print JSON instead of a table")
     summary.set_defaults(handler=_summary)
 
@@ -158,20 +169,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="One output row per input row: the input columns, 'mean' and one "
         "'q<level>' column per quantile.",
     )
-    predict.add_argument("fit", metavar="FIT", help="fit file written by 'bayescount fit'")
-    predict.add_argument("--data", required=True, metavar="NEW",
+    predict.add_argument("fit", type=path, metavar="FIT",
+                         help="fit file written by 'bayescount fit'")
+    predict.add_argument("--data", required=True, type=path, metavar="NEW",
                          help="CSV or Parquet table of rows to predict")
     predict.add_argument("--scale", choices=("counts", "rate"), default="counts",
                          help="counts for each row's exposure, or counts per exposure unit")
     predict.add_argument("--quantiles", type=parse_quantiles, default=(0.05, 0.5, 0.95),
                          metavar="Q,Q,...", help="quantile levels (default 0.05,0.5,0.95)")
-    predict.add_argument("--seed", type=int, default=None, metavar="N",
+    predict.add_argument("--seed", type=seed, default=None, metavar="N",
                          help="seed of the predictive draws")
+    add_timezone_option(predict)
     predict.add_argument(
         "--unseen", choices=("population", "error"), default="population",
         help="group labels not seen when fitting: draw from the population, or refuse",
     )
     target = predict.add_mutually_exclusive_group(required=True)
-    target.add_argument("--out", metavar="PATH", help="write a .csv or .parquet file")
+    target.add_argument("--out", type=path, metavar="PATH", help="write a .csv or .parquet file")
     target.add_argument("--json", action="store_true", help="print JSON records")
     predict.set_defaults(handler=_predict)

@@ -177,8 +177,8 @@ class Fit:
         Parameters
         ----------
         frame : pandas.DataFrame
-            Rows with the exposure, group, covariate and (when the model uses time)
-            time columns.
+            Rows with the exposure, group and covariate columns, and the time column
+            when the model uses time (seasonality or a latent level).
         require_counts : bool
             Refuse a table without the counts column (held-out checks need it).
 
@@ -201,7 +201,12 @@ class Fit:
                 f"predictions with observed counts. Available columns: "
                 f"{sorted(map(str, frame.columns))}."
             )
-        clean = validate_frame(frame, self.schema, for_prediction=True)
+        schema = self.schema
+        if schema.time is not None and schema.time not in frame.columns and (
+            not self.design.uses_time
+        ):  # the time column is needed only when the model uses time
+            schema = dataclasses.replace(schema, time=None)
+        clean = validate_frame(frame, schema, for_prediction=True)
         return clean, self.design.transform(clean, for_prediction=True)
 
     def predictive_parameters(

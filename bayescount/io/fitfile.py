@@ -3,7 +3,13 @@
 The file is the fit's ``xarray.DataTree`` (posterior, sample stats, observed and
 constant data, log-likelihood when stored) with root attributes holding the spec,
 design, parameterization, sampler settings, convergence report and package versions
-as JSON, and the SHA-256 of the spec. No pickle: loading runs no stored code.
+as JSON, the SHA-256 of the spec and (format 2) the SHA-256 of every other part:
+each JSON attribute as stored and each group's variables (see
+:mod:`bayescount.io._integrity`). Loading recomputes them all, so an edited covariate
+scale, level list, time grid, parameterization or draw is refused, naming the part.
+Format-1 files (spec hash only) still load, with a
+:class:`~bayescount.exceptions.FitFileWarning` that the rest cannot be verified.
+No pickle: loading runs no stored code.
 """
 
 from __future__ import annotations
@@ -15,12 +21,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from bayescount._warnings import warn
 from bayescount.exceptions import (
+    ContentHashMismatchError,
     CorruptFitFileError,
+    FitFileWarning,
     ForeignFileError,
     SpecError,
     SpecHashMismatchError,
 )
+from bayescount.io._integrity import digests
 from bayescount.io.atomic import atomic_write
 from bayescount.prep.design import Design
 
@@ -30,7 +40,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_fit", "save_fit"]
 
 FORMAT_NAME = "bayescount-fit"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Older formats this version still reads (format 1: the spec hash only).
+_READABLE = (1, FORMAT_VERSION)
 _ENGINE = "h5netcdf"
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _JSON_ATTRS = ("spec", "design", "parameterization", "sampler_config", "convergence", "versions")
@@ -75,7 +87,10 @@ def save_fit(fit: Fit, path: str | Path) -> Path:
         "convergence": fit.convergence.to_dict(),
         "versions": dict(fit.versions),
     }
-    tree.attrs.update({f"bayescount_{k}": json.dumps(v, default=float) for k, v in state.items()})
+    texts = {k: json.dumps(v, default=float) for k, v in state.items()}
+    hashes = json.dumps(digests(texts, tree))
+    tree.attrs.update({f"bayescount_{k}": text for k, text in texts.items()})
+    tree.attrs["bayescount_hashes"] = hashes
     tree.attrs["bayescount_format"] = FORMAT_NAME
     tree.attrs["bayescount_format_version"] = FORMAT_VERSION
     tree.attrs["bayescount_spec_hash"] = fit.spec.hash()
@@ -111,10 +126,10 @@ def _state(tree: xr.DataTree, path: Path) -> dict[str, Any]:
     if attrs.get("bayescount_format") != FORMAT_NAME:
         raise ForeignFileError(f"{path} is a NetCDF file but not a bayescount fit.")
     version = int(attrs.get("bayescount_format_version", -1))
-    if version != FORMAT_VERSION:
+    if version not in _READABLE:
         raise CorruptFitFileError(
-            f"{path} has fit-file format {version}; this bayescount reads format "
-            f"{FORMAT_VERSION}. Refit with this version."
+            f"{path} has fit-file format {version}; this bayescount reads formats "
+            f"{', '.join(map(str, _READABLE))}. Refit with this version."
         )
     try:
         return {k: json.loads(attrs[f"bayescount_{k}"]) for k in _JSON_ATTRS}
@@ -142,6 +157,37 @@ def _check_consistency(tree: xr.DataTree, design: Design, path: Path) -> None:
         raise CorruptFitFileError(f"{path}: the posterior holds non-finite draws.")
 
 
+def _check_digests(tree: xr.DataTree, path: Path) -> None:
+    """Recompute every part's digest and compare with the stored ones (format 2)."""
+    attrs = tree.attrs
+    if int(attrs["bayescount_format_version"]) < 2:
+        warn(
+            f"{path} is a format-1 fit file: only its spec is hashed, so its design "
+            "(covariate scaling, levels, time grid), parameterization and draws cannot be "
+            "verified. Save it again with this version to protect it: "
+            "bayescount.save(bayescount.load(path), path).",
+            FitFileWarning,
+        )
+        return
+    try:
+        stored = json.loads(attrs["bayescount_hashes"])
+    except (KeyError, json.JSONDecodeError) as err:
+        raise CorruptFitFileError(f"{path} has missing or unreadable hashes: {err}.") from err
+    texts = {k: attrs[f"bayescount_{k}"] for k in _JSON_ATTRS}
+    current = digests(texts, tree)
+    changed = sorted(k for k in stored.keys() | current.keys() if stored.get(k) != current.get(k))
+    if changed:
+        parts = ", ".join(
+            f"the {k.removeprefix('group:')} group" if k.startswith("group:") else f"the {k}"
+            for k in changed
+        )
+        raise ContentHashMismatchError(
+            f"{path}: {parts} {'does' if len(changed) == 1 else 'do'} not match the stored "
+            "hash; the file was edited or damaged, and predictions from it could silently "
+            "differ from the fit. Refit rather than trust it."
+        )
+
+
 def load_fit(path: str | Path) -> Fit:
     """Load a fit written by :func:`save_fit`, validating it first.
 
@@ -158,6 +204,14 @@ def load_fit(path: str | Path) -> Fit:
         The file is truncated, unreadable or internally inconsistent.
     SpecHashMismatchError
         The stored spec does not match its stored hash (edited or damaged).
+    ContentHashMismatchError
+        Another part (design, parameterization, sampler settings, convergence report,
+        versions, or a group of draws or data) does not match its stored hash.
+
+    Warns
+    -----
+    FitFileWarning
+        A format-1 file: only its spec can be verified.
     """
     from bayescount.inference.convergence import ConvergenceReport, ConvergenceThresholds
     from bayescount.inference.fit import Fit
@@ -185,6 +239,7 @@ def load_fit(path: str | Path) -> Fit:
             "damaged. Refit rather than trust it."
         )
     _check_consistency(tree, design, path)
+    _check_digests(tree, path)
     return Fit(
         spec=spec,
         design=design,

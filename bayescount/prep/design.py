@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayescount.exceptions import DataError, NestingError, UnknownGroupError
+from bayescount.exceptions import ColumnNotFoundError, DataError, NestingError, UnknownGroupError
+from bayescount.prep.design_checks import check_training_design, warn_prediction
 from bayescount.prep.schema import CountSchema
 from bayescount.prep.seasonality import Seasonality, fourier_features
 from bayescount.prep.timegrid import TimeGrid
@@ -45,8 +46,9 @@ class GroupLevel:
 class CovariateEncoding:
     """How one covariate column becomes design columns.
 
-    Numeric: ``(x - mean) / scale``. Categorical: one indicator per level except
-    ``reference``.
+    Numeric: ``(x - mean) / scale``; ``low`` and ``high`` are the training range
+    (``None`` in designs saved before it was stored). Categorical: one indicator per
+    level except ``reference``.
     """
 
     name: str
@@ -55,6 +57,8 @@ class CovariateEncoding:
     scale: float = 1.0
     levels: tuple[str, ...] = ()
     reference: str | None = None
+    low: float | None = None
+    high: float | None = None
 
     @property
     def terms(self) -> list[str]:
@@ -160,7 +164,7 @@ class Design:
         total = float(frame[schema.counts].sum())
         # Half a count keeps the log finite when every count is zero.
         pooled = np.log(max(total, 0.5) / exposure.sum())
-        return cls(
+        design = cls(
             schema=schema,
             levels=levels,
             encodings=encodings,
@@ -169,6 +173,8 @@ class Design:
             reference_exposure=float(np.median(exposure)),
             time_grid=TimeGrid.fit(frame[schema.time]) if time_grid else None,
         )
+        check_training_design(design, frame)
+        return design
 
     # ---------------------------------------------------------------- transform
     @property
@@ -190,6 +196,11 @@ class Design:
         """Names of the Fourier design columns."""
         return [t for comp in self.seasonality for t in comp.terms]
 
+    @property
+    def uses_time(self) -> bool:
+        """Whether encoding rows needs their time (seasonality or a time grid)."""
+        return bool(self.seasonality) or self.time_grid is not None
+
     def level(self, name: str) -> GroupLevel:
         """Return the group level called ``name``."""
         for lvl in self.levels:
@@ -198,7 +209,14 @@ class Design:
         raise KeyError(f"No group level {name!r}; levels are {[lv.name for lv in self.levels]}.")
 
     def transform(self, frame: pd.DataFrame, *, for_prediction: bool = False) -> PreparedData:
-        """Encode a validated frame with the fitted scalings and levels."""
+        """Encode a validated frame with the fitted scalings and levels.
+
+        With ``for_prediction`` the time column may be absent when the design does not
+        use it (:attr:`uses_time`), and rows that extrapolate (a numeric covariate far
+        outside its training range, a new label of a single-label level) warn with
+        :class:`~bayescount.exceptions.DataWarning`; see
+        :func:`~bayescount.prep.design_checks.warn_prediction`.
+        """
         schema = self.schema
         counts = None
         if schema.counts in frame:
@@ -206,7 +224,14 @@ class Design:
         elif not for_prediction:
             raise DataError(f"Counts column {schema.counts!r} is required to fit.")
         codes, new = self._group_codes(frame, for_prediction)
-        time = frame[schema.time] if schema.time else None
+        time = frame[schema.time] if schema.time and schema.time in frame else None
+        if time is None and self.uses_time:
+            raise ColumnNotFoundError(
+                f"Time column {schema.time!r} not in the data: the model's seasonality or "
+                "latent level needs each row's time."
+            )
+        if for_prediction:
+            warn_prediction(self, frame, new)
         return PreparedData(
             index=frame.index,
             counts=counts,
@@ -296,6 +321,8 @@ class Design:
                     "scale": e.scale,
                     "levels": list(e.levels),
                     "reference": e.reference,
+                    "low": e.low,
+                    "high": e.high,
                 }
                 for e in self.encodings
             ],
@@ -321,7 +348,14 @@ class Design:
             ),
             encodings=tuple(
                 CovariateEncoding(
-                    e["name"], e["kind"], e["mean"], e["scale"], tuple(e["levels"]), e["reference"]
+                    e["name"],
+                    e["kind"],
+                    e["mean"],
+                    e["scale"],
+                    tuple(e["levels"]),
+                    e["reference"],
+                    e.get("low"),
+                    e.get("high"),
                 )
                 for e in d["encodings"]
             ),
@@ -343,7 +377,12 @@ def _fit_encoding(values: pd.Series) -> CovariateEncoding:
         x = values.to_numpy(dtype=float)
         scale = float(x.std())
         return CovariateEncoding(
-            values.name, "numeric", mean=float(x.mean()), scale=scale if scale > 0 else 1.0
+            values.name,
+            "numeric",
+            mean=float(x.mean()),
+            scale=scale if scale > 0 else 1.0,
+            low=float(x.min()),
+            high=float(x.max()),
         )
     labels = values.astype(str)
     counts = labels.value_counts()

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from bayescount.exceptions import SpecError
+from bayescount.prep.timestamps import check_timezone
 
 __all__ = ["MAX_COUNT", "CountSchema"]
 
@@ -46,6 +47,13 @@ class CountSchema:
         Covariate columns. Numeric columns are standardised; string, boolean or
         categorical columns are one-hot encoded against a reference level.
         ``"a:b"`` names the product (interaction) of two covariates.
+    timezone : str, optional
+        IANA time zone (``"Europe/Paris"``) in which *naive* timestamps of ``time``
+        were written: they are localised to it and converted to UTC, here and in
+        every table later validated against this schema (new rows to predict
+        included). A local time repeated or skipped by a daylight-saving change is
+        refused, naming its rows. Timestamps with an explicit offset or zone are
+        instants already and are converted to UTC whatever ``timezone`` says.
     """
 
     counts: str
@@ -55,6 +63,7 @@ class CountSchema:
     groups: tuple[str, ...] = ()
     nesting: Nesting = "nested"
     covariates: tuple[str, ...] = field(default=())
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
@@ -65,9 +74,34 @@ class CountSchema:
             raise SpecError(
                 f"nesting must be 'nested' or 'crossed', got {self.nesting!r}."
             )
+        if self.timezone is not None:
+            check_timezone(self.timezone)
         if len(set(self.groups)) != len(self.groups):
             raise SpecError(f"groups repeat a column: {list(self.groups)}.")
+        roles = {"counts": self.counts, "exposure": self.exposure, "time": self.time}
+        roles |= {f"group {g!r}": g for g in self.groups}
+        seen: dict[str, str] = {}
+        for role, column in roles.items():
+            if column is None:
+                continue
+            if column in seen:
+                hint = (
+                    " Exposure is what the counts were observed over (requests served, "
+                    "node-hours), not the counts themselves."
+                    if role == "exposure"
+                    else ""
+                )
+                raise SpecError(
+                    f"Column {column!r} is named as both {seen[column]} and {role}; each "
+                    f"role needs its own column.{hint}"
+                )
+            seen[column] = role
         used = [self.counts, self.exposure, self.time, *self.groups]
+        terms = [":".join(sorted(t.split(":"))) for t in self.covariates]
+        repeated = sorted({t for t, k in zip(self.covariates, terms, strict=True)
+                           if terms.count(k) > 1})
+        if repeated:
+            raise SpecError(f"covariates repeat a term: {repeated} (a:b and b:a are the same).")
         for term in self.covariates:
             for part in term.split(":"):
                 if part in used:
@@ -100,6 +134,8 @@ class CountSchema:
         d = asdict(self)
         d["groups"] = list(self.groups)
         d["covariates"] = list(self.covariates)
+        if self.timezone is None:  # as before time zones: same JSON and hash, older readers
+            del d["timezone"]
         return d
 
     @classmethod

@@ -10,10 +10,8 @@ This module is pure pandas/numpy; it never imports pymc.
 
 from __future__ import annotations
 
-import datetime as _dt
-import numbers
-import warnings
-from collections.abc import Hashable, Sequence
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -30,15 +28,29 @@ from bayescount.exceptions import (
     ExposureError,
     MissingValueError,
     NestingError,
-    TimestampError,
+)
+from bayescount.prep._cells import (
+    LIMIT,
+    _fmt,
+    _is_na,
+    _is_numeric_column,
+    _is_real_number,
+    _labels,
+    _missing_mask,
+    _plural,
+    _rows,
 )
 from bayescount.prep.schema import MAX_COUNT, CountSchema
+from bayescount.prep.timestamps import parse_time_column
 
-__all__ = ["validate_frame"]
+__all__ = ["NUMBER_PATTERN", "validate_frame"]
 
-_LIMIT = 5
-# Object columns whose values infer as one of these are parsed by pandas in one go.
-_DATETIME_LIKE = frozenset({"string", "datetime", "datetime64", "date"})
+_LIMIT = LIMIT
+#: A number written as text: optional sign, digits, decimals and exponent; blanks around.
+NUMBER_PATTERN = r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*"
+_NUMBER = re.compile(NUMBER_PATTERN)
+_THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*")
+_NULL_WORDS = frozenset({"na", "n/a", "nan", "null", "none", "nil", "-", "--", "?", "#n/a"})
 _NUMERIC_OBJECT = frozenset({"integer", "floating", "mixed-integer-float"})
 # Object columns of these are refused as covariates (derive a feature instead).
 _UNSUPPORTED_OBJECT = frozenset(
@@ -56,116 +68,22 @@ _UNSUPPORTED_OBJECT = frozenset(
 )
 
 
-# --------------------------------------------------------------------------- formatting
+def _is_number_text(value: Any) -> bool:
+    """Return True for a string that is a plain number (``"12"``, ``" 1.5e3 "``)."""
+    return isinstance(value, str) and _NUMBER.fullmatch(value) is not None
 
 
-def _fmt(value: Any) -> str:
-    """Format one value or row label for an error message."""
-    if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
-    elif isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_fmt(v) for v in value) + ")"
-    return str(value)
-
-
-def _format_rows(
-    index_labels: Sequence[Hashable],
-    values: Sequence[Any],
-    limit: int = 5,
-    *,
-    total: int | None = None,
-) -> str:
-    """Format the first ``limit`` offending rows as ``"rows 4: -1, 17: -2"``.
-
-    Parameters
-    ----------
-    index_labels : sequence of hashable
-        Row labels (the input frame's index labels) of the offending rows.
-    values : sequence
-        The offending value of each row, in the same order.
-    limit : int, default 5
-        How many rows to show; the rest are summarised as ``"and N more"``.
-    total : int, optional
-        How many rows offend in all, when only the first ones are passed.
-
-    Returns
-    -------
-    str
-        ``"row 4: -1"`` for one row, ``"rows 4: -1, 17: -2 and 3 more"`` for several.
-    """
-    pairs = list(zip(index_labels, values, strict=True))
-    total = len(pairs) if total is None else total
-    shown = ", ".join(f"{_fmt(label)}: {_fmt(value)}" for label, value in pairs[:limit])
-    word = "row" if total == 1 else "rows"
-    more = f" and {total - limit} more" if total > limit else ""
-    return f"{word} {shown}{more}"
-
-
-def _plural(n: int, singular: str, plural: str | None = None) -> str:
-    """Return ``"1 count"`` / ``"3 counts"``."""
-    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
-
-
-def _rows(index: pd.Index, series: pd.Series, mask: np.ndarray) -> str:
-    """Format the rows selected by ``mask``: labels from ``index``, values from ``series``."""
-    positions = np.flatnonzero(mask)
-    first = positions[:_LIMIT]
-    return _format_rows(list(index[first]), list(series.iloc[first]), _LIMIT, total=len(positions))
-
-
-def _labels(index: pd.Index, mask: np.ndarray) -> str:
-    """Format only the row labels selected by ``mask``: ``"rows 3, 7 and 2 more"``."""
-    positions = np.flatnonzero(mask)
-    shown = ", ".join(_fmt(label) for label in index[positions[:_LIMIT]])
-    more = f" and {len(positions) - _LIMIT} more" if len(positions) > _LIMIT else ""
-    return f"{'row' if len(positions) == 1 else 'rows'} {shown}{more}"
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _is_blank(value: Any) -> bool:
-    """Return True for strings that are empty or only whitespace."""
-    return isinstance(value, str) and not value.strip()
-
-
-def _is_na(value: Any) -> bool:
-    """Return True for a missing scalar (None, NaN, NaT, NA); False for anything else."""
-    result = pd.isna(value)
-    return bool(result) if isinstance(result, (bool, np.bool_)) else False
-
-
-def _missing_mask(series: pd.Series) -> np.ndarray:
-    """Return where ``series`` is NaN/None/NaT/NA or a blank (empty/whitespace) string."""
-    mask = series.isna().to_numpy(dtype=bool)
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype) or ptypes.is_object_dtype(dtype):
-        values = series.to_numpy(dtype=object)
-        blank = np.fromiter((_is_blank(v) for v in values), dtype=bool, count=len(values))
-        mask = mask | blank
-    elif ptypes.is_string_dtype(dtype):
-        mask = mask | series.str.strip().eq("").to_numpy(dtype=bool, na_value=False)
-    return mask
-
-
-def _is_real_number(value: Any) -> bool:
-    """Return True for int/float-like values that are not booleans."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_numeric_column(series: pd.Series) -> bool:
-    """Return True for real-number dtypes (booleans and complex numbers excluded)."""
-    dtype = series.dtype
-    return (
-        ptypes.is_numeric_dtype(dtype)
-        and not ptypes.is_bool_dtype(dtype)
-        and not ptypes.is_complex_dtype(dtype)
-        and not isinstance(dtype, pd.CategoricalDtype)
-    )
+def _number_hint(values: np.ndarray) -> str:
+    """Return a hint for the commonest ways a number is mis-written in a table."""
+    hints = []
+    if any(isinstance(v, str) and _THOUSANDS.fullmatch(v) for v in values):
+        hints.append(" Thousands separators are not read: write 1234, not 1,234.")
+    if any(isinstance(v, str) and v.strip().lower() in _NULL_WORDS for v in values):
+        hints.append(
+            " Only an empty cell counts as missing; words such as 'NA' or 'null' are "
+            "text, and this column cannot be missing anyway."
+        )
+    return "".join(hints)
 
 
 def _as_numeric(
@@ -173,30 +91,37 @@ def _as_numeric(
 ) -> pd.Series:
     """Return ``series`` with a real-number dtype or raise ``error``.
 
-    Object columns that hold only numbers (and missing values) are converted; strings,
-    booleans and everything else are refused with a pointer to ``pd.to_numeric``.
+    Object and string columns that hold only numbers, numbers written as text and
+    missing values are converted; any other cell (a word, ``1,234``, a boolean) is
+    reported by row and value.
     """
     if _is_numeric_column(series):
         return series
-    if ptypes.is_object_dtype(series.dtype):
-        values = series.to_numpy(dtype=object)
-        bad = np.array([not (_is_real_number(v) or _is_na(v)) for v in values], dtype=bool)
-        if not bad.any():
-            return pd.to_numeric(series)
-    elif ptypes.is_bool_dtype(series.dtype):
+    if ptypes.is_bool_dtype(series.dtype):
         raise error(
             f"Column {name!r} holds booleans (dtype {series.dtype}), but {what} must be "
             f"numbers. If True/False mean 1/0, convert with data[{name!r}].astype('int64')."
         )
+    if ptypes.is_object_dtype(series.dtype) or ptypes.is_string_dtype(series.dtype):
+        values = series.to_numpy(dtype=object)
+        bad = np.array(
+            [not (_is_real_number(v) or _is_na(v) or _is_number_text(v)) for v in values],
+            dtype=bool,
+        )
+        if not bad.any():
+            stripped = [v.strip() if isinstance(v, str) else v for v in values]
+            return pd.to_numeric(pd.Series(stripped, index=series.index, name=series.name,
+                                           dtype=object).where(~series.isna(), np.nan))
+        hint = _number_hint(values[bad])
     else:
         bad = ~series.isna().to_numpy(dtype=bool)
         if not bad.any():
             bad = np.ones(len(series), dtype=bool)
+        hint = ""
     raise error(
         f"Column {name!r} holds {_plural(int(bad.sum()), 'non-numeric value')} "
-        f"(dtype {series.dtype}; {_rows(index, series, bad)}), but {what} must be "
-        f"numbers. Convert with pd.to_numeric(data[{name!r}]) and fix or drop the rows it "
-        "cannot parse."
+        f"(dtype {series.dtype}; {_rows(index, series, bad)}) among {len(series)} rows, but "
+        f"{what} must be numbers.{hint} Fix or drop these rows."
     )
 
 
@@ -345,155 +270,6 @@ def _validate_exposure(
     return pd.Series(values, index=series.index, name=name), keep
 
 
-# --------------------------------------------------------------------------- time
-
-
-def _parse_one(value: Any) -> pd.Timestamp | None:
-    """Parse one timestamp-like value, or return None when it is not one."""
-    if not isinstance(value, (str, _dt.date, np.datetime64)):
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return None if stamp is pd.NaT else stamp
-
-
-def _parse_elementwise(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
-    """Parse value by value: slow, but finds bad values and mixed time zones."""
-    values = series.to_numpy(dtype=object)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        stamps = [_parse_one(v) for v in values]
-    bad = np.array([s is None for s in stamps], dtype=bool)
-    if bad.any():
-        numbers_seen = any(_is_real_number(v) for v in values[bad])
-        hint = (
-            " Numbers are not accepted as timestamps: convert epoch values with "
-            f"pd.to_datetime(data[{name!r}], unit='s') first."
-            if numbers_seen
-            else ""
-        )
-        raise TimestampError(
-            f"Column {name!r} has {_plural(int(bad.sum()), 'unparseable timestamp')} "
-            f"({_rows(index, series, bad)}). Use ISO 8601 strings such as "
-            "'2024-01-31T12:00:00Z' or datetime values; pd.to_datetime(data"
-            f"[{name!r}], format=...) shows where parsing fails.{hint}"
-        )
-    good = [stamp for stamp in stamps if stamp is not None]
-    zones: dict[str | None, list[int]] = {}
-    for pos, stamp in enumerate(good):
-        zones.setdefault(None if stamp.tzinfo is None else str(stamp.tzinfo), []).append(pos)
-    _check_zones(zones, name, index, series)
-    try:
-        parsed = pd.DatetimeIndex(good)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise TimestampError(
-            f"Column {name!r}: the timestamps parse one by one but cannot be combined "
-            f"({exc}). Convert them with pd.to_datetime(data[{name!r}], utc=True) first."
-        ) from exc
-    return pd.Series(parsed, index=series.index, name=name)
-
-
-def _check_zones(
-    zones: dict[str | None, list[int]], name: str, index: pd.Index, series: pd.Series
-) -> None:
-    """Raise :class:`TimestampError` if timestamps mix naive/aware or time zones."""
-    if len(zones) <= 1:
-        return
-
-    def rows_of(positions: list[int]) -> str:
-        mask = np.zeros(len(series), dtype=bool)
-        mask[positions] = True
-        return _rows(index, series, mask)
-
-    if None in zones:
-        aware = sorted(
-            pos for key, pos_list in zones.items() if key is not None for pos in pos_list
-        )
-        raise TimestampError(
-            f"Column {name!r} mixes {_plural(len(zones[None]), 'naive timestamp')} (no time "
-            f"zone; {rows_of(zones[None])}) with {_plural(len(aware), 'time-zone-aware one')}"
-            f" ({rows_of(aware)}). Make them consistent: give every value a zone or offset "
-            "(e.g. Series.dt.tz_localize), or strip the zones from all of them."
-        )
-    parts = "; ".join(
-        f"{key}: {rows_of(positions)}" for key, positions in list(zones.items())[:_LIMIT]
-    )
-    raise TimestampError(
-        f"Column {name!r} mixes {len(zones)} time zones/offsets ({parts}). Timestamps must "
-        f"share one time zone; convert them first with pd.to_datetime(data[{name!r}], "
-        "utc=True)."
-    )
-
-
-def _parse_strings(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
-    """Parse an object/string column of timestamps."""
-    missing = _missing_mask(series)
-    if missing.any():
-        raise TimestampError(
-            f"Column {name!r} has {_plural(int(missing.sum()), 'missing timestamp')} "
-            f"({_rows(index, series, missing)}). Every row needs a "
-            "timestamp; fill or drop these rows."
-        )
-    inferred = ptypes.infer_dtype(series, skipna=False)
-    if inferred in _DATETIME_LIKE:
-        attempts: list[dict[str, Any]] = [{}]
-        if inferred == "string":
-            attempts.append({"format": "ISO8601"})
-        for kwargs in attempts:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)
-                    return pd.to_datetime(series, **kwargs)
-            except (ValueError, TypeError, OverflowError):
-                continue
-    return _parse_elementwise(series, name, index)
-
-
-def _validate_time(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
-    """Return the timestamps as ``datetime64[ns]`` or ``datetime64[ns, UTC]``."""
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        series = series.astype(object)
-        dtype = series.dtype
-    if ptypes.is_datetime64_any_dtype(dtype):
-        parsed = series
-    elif ptypes.is_bool_dtype(dtype) or ptypes.is_numeric_dtype(dtype):
-        raise TimestampError(
-            f"Column {name!r} holds numbers (dtype {dtype}), not timestamps. Convert epoch "
-            f"values first, e.g. pd.to_datetime(data[{name!r}], unit='s'), or pass "
-            "datetime values or ISO 8601 strings."
-        )
-    elif ptypes.is_object_dtype(dtype) or ptypes.is_string_dtype(dtype):
-        parsed = _parse_strings(series, name, index)
-    else:
-        raise TimestampError(
-            f"Column {name!r} has dtype {dtype}, which is not a timestamp. Convert it with "
-            f"pd.to_datetime(data[{name!r}]) first."
-        )
-    missing = parsed.isna().to_numpy(dtype=bool)
-    if missing.any():
-        raise TimestampError(
-            f"Column {name!r} has {_plural(int(missing.sum()), 'missing timestamp')} "
-            f"({_rows(index, series, missing)}). Every row needs a "
-            "timestamp; fill or drop these rows."
-        )
-    if parsed.dt.tz is not None:
-        parsed = parsed.dt.tz_convert("UTC")
-        naive = parsed.dt.tz_localize(None)
-    else:
-        naive = parsed
-    out_of_range = ((naive < pd.Timestamp.min) | (naive > pd.Timestamp.max)).to_numpy(dtype=bool)
-    if out_of_range.any():
-        raise TimestampError(
-            f"Column {name!r} has {_plural(int(out_of_range.sum()), 'timestamp')} outside "
-            f"{pd.Timestamp.min.year}-{pd.Timestamp.max.year} "
-            f"({_rows(index, parsed, out_of_range)}). Fix these rows."
-        )
-    return parsed.dt.as_unit("ns").rename(name)
-
-
 # --------------------------------------------------------------------------- labels
 
 
@@ -524,7 +300,9 @@ def _validate_labels(series: pd.Series, name: str, index: pd.Index, role: str) -
         raise MissingValueError(
             f"{role} column {name!r} has {_plural(int(missing.sum()), 'missing label')} "
             f"({_rows(index, series, missing)}). Fill them (e.g. with "
-            "'unknown') or drop these rows."
+            "'unknown') or drop these rows. If these cells hold a label such as 'NA' or "
+            "'null', read the file with bayescount.read_table (only empty cells are missing) "
+            "rather than pd.read_csv, which turns such words into missing values."
         )
     return _to_labels(series).rename(name)
 
@@ -556,9 +334,34 @@ def _covariate_kind(series: pd.Series, name: str) -> str:
     return kind
 
 
+def _refuse_numbers_with_words(series: pd.Series, name: str, index: pd.Index) -> None:
+    """Refuse a text covariate that is mostly numbers: a numeric column with bad cells.
+
+    Read as categorical it would get one level per distinct number; instead the cells
+    that are not numbers are reported by row and value.
+    """
+    values = series.to_numpy(dtype=object)
+    present = ~_missing_mask(series)
+    numeric = present & np.array(
+        [_is_real_number(v) or _is_number_text(v) for v in values], dtype=bool
+    )
+    other = present & ~numeric
+    if other.any() and numeric.sum() > other.sum():
+        raise DataError(
+            f"Covariate column {name!r} looks numeric ({int(numeric.sum())} of "
+            f"{int(present.sum())} cells are numbers) but holds "
+            f"{_plural(int(other.sum()), 'cell')} that {'is' if other.sum() == 1 else 'are'} "
+            f"not ({_rows(index, series, other)}).{_number_hint(values[other])} Fix or drop "
+            "these rows; if the column is categorical, give its levels names that are not "
+            "numbers."
+        )
+
+
 def _validate_covariate(series: pd.Series, name: str, index: pd.Index) -> pd.Series:
     """Return a covariate as float64 (numeric) or str labels (categorical)."""
     if _covariate_kind(series, name) == "categorical":
+        if ptypes.is_object_dtype(series.dtype) or ptypes.is_string_dtype(series.dtype):
+            _refuse_numbers_with_words(series, name, index)
         return _validate_labels(series, name, index, "Covariate")
     if ptypes.is_object_dtype(series.dtype):
         series = pd.to_numeric(series.astype(object).where(series.notna(), np.nan))
@@ -734,7 +537,9 @@ def validate_frame(
         out = {col: s.iloc[positions].reset_index(drop=True) for col, s in out.items()}
 
     if schema.time is not None:
-        out[schema.time] = _validate_time(raw[schema.time], schema.time, index)
+        out[schema.time] = parse_time_column(
+            raw[schema.time], schema.time, index, schema.timezone
+        )
     for col in schema.groups:
         out[col] = _validate_labels(raw[col], col, index, "Group")
     for col in schema.main_covariates:

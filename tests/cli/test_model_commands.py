@@ -186,7 +186,7 @@ BASE = ["--counts", "errors", "--exposure", "requests", "--group", "region"]
          ["negative binomial"]),
         ("latent without time", ["{data}", *BASE, "--latent", "ar1"], ["time column"]),
         ("target accept out of range", ["{data}", *BASE, "--target-accept", "1.5"],
-         ["target_accept"]),
+         ["argument --target-accept: must lie in [0.5, 1), got 1.5"]),
     ],
 )
 def test_fit_bad_input_is_one_line_exit_2(workdir, data_csv, case, args, needles):

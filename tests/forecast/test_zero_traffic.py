@@ -12,7 +12,7 @@ import pytest
 from forecast_fakes import truth_fit
 from test_forecast_cli import run
 
-from bayescount.exceptions import ExposureError
+from bayescount.exceptions import DataWarning, ExposureError
 from bayescount.forecast import (
     ObservedSoFar,
     SLOSpec,
@@ -29,7 +29,8 @@ def hourly():
     """An hourly NB fleet fitted on its truth, and the next two days with dark nights."""
     sim = simulate_telemetry(1, 2, 2, 48, family="negative_binomial", alpha=20.0,
                              window="1h", seed=21)
-    model = truth_fit(sim.frame, sim.truth)
+    with pytest.warns(DataWarning, match="single label"):  # one region: its sd is the prior
+        model = truth_fit(sim.frame, sim.truth)
     last = sim.frame[sim.frame["timestamp"] >= sim.frame["timestamp"].max()
                      - pd.Timedelta("47h")]
     future = last.drop(columns="errors").assign(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayescount import CountModel, DataError, validate_frame
+from bayescount import CountModel, DataError, DataWarning, validate_frame
 from bayescount.exceptions import UnknownGroupError
 from bayescount.prep import Design, fourier_features, parse_seasonality
 
@@ -99,7 +99,8 @@ def test_standardisation_uses_the_training_mean_and_scale(model, design, telemet
     assert enc.scale == pytest.approx(load.std(), rel=1e-12)
     # New rows far from the training distribution are not re-standardised.
     rows = new_rows(telemetry, load=[10.0, 20.0, 30.0], tier=["lo", "hi", "lo"])
-    data = encode(model, design, rows)
+    with pytest.warns(DataWarning, match="'load' lies far outside its training range"):
+        data = encode(model, design, rows)
     z = (np.array([10.0, 20.0, 30.0]) - load.mean()) / load.std()
     lo = np.array([1.0, 0.0, 1.0])  # "hi" is the reference (the most frequent level)
     assert design.covariate_terms == ["load", "tier[lo]", "load:tier[lo]"]

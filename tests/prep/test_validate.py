@@ -23,8 +23,9 @@ from bayescount.exceptions import (
     NestingError,
     TimestampError,
 )
+from bayescount.prep._cells import _format_rows
 from bayescount.prep.schema import CountSchema
-from bayescount.prep.validate import _format_rows, validate_frame
+from bayescount.prep.validate import validate_frame
 
 SCHEMA = CountSchema(
     counts="errors",
@@ -213,12 +214,12 @@ def test_fractional_counts():
         validate_frame(df, SCHEMA)
 
 
-def test_string_counts_point_to_to_numeric():
+def test_string_counts_name_only_the_cell_that_is_not_a_number():
     df = make_frame().assign(errors=["1", "0", "x", "2", "5"])
     with pytest.raises(CountValueError) as info:
         validate_frame(df, SCHEMA)
     msg = str(info.value)
-    assert "'errors'" in msg and "pd.to_numeric" in msg and "12: 'x'" in msg
+    assert "'errors' holds 1 non-numeric value" in msg and "row 12: 'x')" in msg
 
 
 def test_object_counts_with_strings_name_the_string_rows():
@@ -343,20 +344,21 @@ def test_naive_strings_stay_naive_ns():
     assert out["ts"].iloc[1] == pd.Timestamp("2024-01-01 01:00")
 
 
-def test_mixed_offsets_are_refused():
+def test_mixed_offsets_are_instants_converted_to_utc_with_one_warning():
     df = make_frame().assign(
         ts=[
             "2024-01-01T00:00+01:00",
-            "2024-01-01T01:00+02:00",
-            "2024-01-01T00:00+01:00",
-            "2024-01-01T01:00+01:00",
+            "2024-01-01T02:00+02:00",
             "2024-01-01T02:00+01:00",
+            "2024-01-01T03:00+01:00",
+            "2024-01-01T04:00+01:00",
         ]
     )
-    with pytest.raises(TimestampError) as info:
-        validate_frame(df, SCHEMA)
-    msg = str(info.value)
-    assert "'ts'" in msg and "mixes 2 time zones" in msg and "row 11" in msg and "utc=True" in msg
+    with pytest.warns(DataWarning, match=r"'ts' mixes 2 UTC offsets \(\+01:00 on rows 10: .*"
+                                         r"\+02:00 on row 11: .*converted to UTC") as caught:
+        out = validate_frame(df, SCHEMA)
+    assert len(caught) == 1
+    assert out["ts"].iloc[1] == pd.Timestamp("2024-01-01 00:00", tz="UTC")
 
 
 def test_naive_and_aware_mix_is_refused():

@@ -1,0 +1,189 @@
+"""argparse types of the commands' non-numeric arguments.
+
+Each one checks its argument's rule when the command line is parsed, so a bad value
+is a one-line ``bayescount: error: argument --x: ...`` with exit code 2 before any
+file is read. Most return the text unchanged (the command parses it again with the
+library's own function); the check is the point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+import pandas as pd
+
+from bayescount.exceptions import SpecError
+
+__all__ = [
+    "column",
+    "covariate_term",
+    "duration",
+    "incident",
+    "path",
+    "scenario",
+    "seasonality_spec",
+    "slo_window",
+    "text",
+    "time_zone",
+]
+
+
+def _named(name: str) -> Callable[[Callable[[str], str]], Callable[[str], str]]:
+    def wrap(parse: Callable[[str], str]) -> Callable[[str], str]:
+        parse.__name__ = name
+        return parse
+
+    return wrap
+
+
+def _from_spec_error(check: Callable[[str], object], value: str) -> None:
+    """Run a library check; its SpecError becomes an argparse error."""
+    try:
+        check(value)
+    except SpecError as err:
+        raise argparse.ArgumentTypeError(str(err).rstrip(".")) from None
+
+
+# ------------------------------------------------------------------ names and paths
+@_named("text")
+def text(value: str) -> str:
+    """Accept any non-empty text (a label, a name)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("expected a non-empty value")
+    return value
+
+
+@_named("path")
+def path(value: str) -> str:
+    """Accept a non-empty file path (whether it exists is checked when it is read)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("expected a file path, got an empty string")
+    return value
+
+
+@_named("column")
+def column(value: str) -> str:
+    """Accept a column name: non-empty, no leading or trailing blanks."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("expected a column name, got an empty string")
+    if value != value.strip():
+        raise argparse.ArgumentTypeError(
+            f"column name {value!r} starts or ends with a blank; write it without"
+        )
+    return value
+
+
+@_named("covariate term")
+def covariate_term(value: str) -> str:
+    """Accept a covariate column or an interaction ``a:b`` of two distinct columns."""
+    parts = value.split(":")
+    if len(parts) > 2:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: only two-way interactions 'a:b' are supported"
+        )
+    for part in parts:
+        column(part)
+    if len(parts) == 2 and parts[0] == parts[1]:
+        raise argparse.ArgumentTypeError(f"{value!r} interacts a column with itself")
+    return value
+
+
+# ----------------------------------------------------------------------- time
+@_named("time zone")
+def time_zone(value: str) -> str:
+    """Accept an IANA time zone name such as ``Europe/Paris``."""
+    from bayescount.prep.timestamps import check_timezone
+
+    _from_spec_error(check_timezone, value)
+    return value
+
+
+@_named("duration")
+def duration(value: str) -> str:
+    """Accept a positive duration such as ``7d``, ``1h`` or ``29d12h``."""
+    from bayescount.forecast.slo import parse_duration
+
+    _from_spec_error(parse_duration, value)
+    return value
+
+
+@_named("SLO window")
+def slo_window(value: str) -> str:
+    """Accept a rolling window (``30d``, ``720h``) or ``calendar_month``."""
+    from bayescount.forecast.slo import CALENDAR_MONTH
+
+    return value if value == CALENDAR_MONTH else duration(value)
+
+
+@_named("incident window")
+def incident(value: str) -> str:
+    """Accept ``START/END``: two timestamps, the start before the end."""
+    start, sep, end = value.partition("/")
+    try:
+        if not sep:
+            raise ValueError
+        first, last = pd.Timestamp(start), pd.Timestamp(end)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: write START/END timestamps, e.g. 2026-01-05T10:00/2026-01-05T12:00"
+        ) from None
+    if first is pd.NaT or last is pd.NaT:
+        raise argparse.ArgumentTypeError(f"{value!r}: START and END must both be timestamps")
+    try:
+        ordered = first < last
+    except TypeError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give START and END both with a time zone or both without"
+        ) from None
+    if not ordered:
+        raise argparse.ArgumentTypeError(f"{value!r}: the incident must start before it ends")
+    return value
+
+
+# ------------------------------------------------------------------ model specs
+@_named("seasonality")
+def seasonality_spec(value: str) -> str:
+    """Accept ``daily``, ``daily:4,weekly``...: known names, positive orders, no repeats."""
+    from bayescount.prep.seasonality import parse_seasonality
+
+    try:
+        components = parse_seasonality(value)
+    except SpecError as err:
+        raise argparse.ArgumentTypeError(str(err).rstrip(".")) from None
+    names = [c.name for c in components]
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"{value!r} repeats a component")
+    return value
+
+
+@_named("scenario")
+def scenario(value: str) -> str:
+    """Accept ``traffic=K`` (K > 0), ``new_region=NAME,like=REGION``, ``nodes=N[,service=S]``."""
+    from bayescount.forecast.scenarios import parse_scenario
+
+    items = dict(part.partition("=")[::2] for part in value.split(","))
+    items = {k.strip(): v.strip() for k, v in items.items()}
+    if "traffic" in items:
+        try:
+            factor = float(items["traffic"])
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{value!r}: the traffic factor must be a number, e.g. traffic=1.3"
+            ) from None
+        if not (math.isfinite(factor) and factor > 0):
+            raise argparse.ArgumentTypeError(
+                f"{value!r}: the traffic factor must be > 0 (1.3 is 30% more traffic)"
+            )
+    if "nodes" in items:
+        try:
+            nodes = int(items["nodes"])
+        except ValueError:
+            nodes = 0
+        if nodes < 1:
+            raise argparse.ArgumentTypeError(
+                f"{value!r}: nodes must be a whole number >= 1, e.g. nodes=8"
+            )
+    _from_spec_error(parse_scenario, value)
+    return value
