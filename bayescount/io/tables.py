@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from bayescount.exceptions import DataError
 from bayescount.prep.validate import NUMBER_PATTERN
@@ -39,23 +41,38 @@ __all__ = ["label_columns", "numeric_columns", "read_table"]
 _CSV = (".csv",)
 _PARQUET = (".parquet", ".pq")
 #: A zero-padded integer part (``007``, ``-01.5``): an identifier, not a number.
-_ZERO_PADDED = r"\s*[+-]?0\d"
+_ZERO_PADDED = r"^\s*[+-]?0\d"
+
+
+def _matches(values: pa.Array | pa.ChunkedArray, pattern: str) -> pa.BooleanArray:
+    return pc.match_substring_regex(values, pattern)
 
 
 def _infer(column: pd.Series) -> pd.Series:
     """Numbers when every non-empty cell is a plain, unpadded number; else the text."""
-    present = column.dropna()
-    if present.empty:
+    if hasattr(column.array, "__arrow_array__"):  # pandas >= 3: arrow-backed strings
+        values = pa.array(column.array)
+    else:
+        values = pa.array(column.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    present = values.drop_null()
+    if len(present) == 0:
         return column
-    text = present.astype(str)
-    if not text.str.fullmatch(NUMBER_PATTERN).all() or text.str.match(_ZERO_PADDED).any():
+    if not pc.all(_matches(present, f"^(?:{NUMBER_PATTERN})$")).as_py():
         return column
-    return pd.to_numeric(column.str.strip())
+    if pc.any(_matches(present, _ZERO_PADDED)).as_py():
+        return column
+    trimmed = pc.utf8_trim_whitespace(values)
+    whole = pc.all(_matches(present, r"^\s*[+-]?\d+\s*$")).as_py()
+    try:
+        numbers = pc.cast(trimmed, pa.int64() if whole else pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # beyond int64, say
+        return pd.to_numeric(column.str.strip())
+    return pd.Series(numbers.to_pandas(), index=column.index, name=column.name)
 
 
 def _read_csv(path: Path, text: set[str], numeric: set[str] | None) -> pd.DataFrame:
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    for name in raw.columns:  # read_csv makes repeated names unique ("a", "a.1")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow")
+    for name in raw.columns:
         if name not in text and (numeric is None or name in numeric):
             raw[name] = _infer(raw[name])
     return raw

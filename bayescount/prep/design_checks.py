@@ -42,6 +42,8 @@ __all__ = ["EXTRAPOLATION_FACTOR", "check_training_design", "warn_prediction"]
 
 #: Relative singular value below which ``[1, X]`` is rank deficient (columns normalised).
 _RANK_TOL = 1e-9
+#: Eigenvalue ratio of ``X'X`` above which ``[1, X]`` is clearly of full rank (no SVD).
+_SCREEN = 1e-10
 #: Weight of a column in a null vector from which it counts as part of the dependence.
 _INVOLVED = 1e-6
 #: Predicting beyond the training range by more than this fraction of its width warns.
@@ -107,6 +109,9 @@ def _check_rank(terms: list[str], matrix: np.ndarray) -> None:
         )
     full = np.column_stack([np.ones(len(matrix)), matrix])
     full = full / np.linalg.norm(full, axis=0)
+    gram = np.linalg.eigvalsh(full.T @ full)  # cheap screen: singular values squared
+    if gram.min() > _SCREEN * gram.max():
+        return
     _, sv, vt = np.linalg.svd(full, full_matrices=False)
     null = vt[sv < _RANK_TOL * sv[0]]
     if not len(null):

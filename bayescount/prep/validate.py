@@ -456,7 +456,11 @@ def validate_frame(
         ``datetime64[ns, UTC]`` when time-zone aware; group labels ``str``; numeric
         covariates ``float64`` and boolean/string/categorical covariates ``str``. When
         fitting, rows with zero exposure and a zero count are dropped (with a
-        :class:`~bayescount.exceptions.DataWarning`).
+        :class:`~bayescount.exceptions.DataWarning`). Timestamps with offsets or zones,
+        and naive ones localised with ``schema.timezone``, become UTC; differing
+        offsets in one column (a daylight-saving change) warn once with a
+        :class:`~bayescount.exceptions.DataWarning`. Numbers written as text count as
+        numbers; any other cell in a numeric column is reported by row and value.
 
     Raises
     ------
@@ -467,7 +471,8 @@ def validate_frame(
     ExposureError
         Exposure is missing, non-finite, negative, or zero where that is not allowed.
     TimestampError
-        Timestamps are missing, numeric, unparseable, or mix time zones.
+        Timestamps are missing, numeric or unparseable, mix naive and zoned values, or
+        are local times that ``schema.timezone`` repeats or skips (a clock change).
     MissingValueError
         A group label or covariate value is missing (or a numeric covariate infinite).
     DuplicateRowError

@@ -195,3 +195,24 @@ def test_the_fit_file_is_not_created_private(fake_fit, tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+# ------------------------------------------------------------- pass-through (0d)
+def test_predict_passes_columns_through_exactly_as_given(fake_fit, telemetry, tmp_path):
+    fit_path = fake_fit.save(tmp_path / "fit.nc")
+    rows = telemetry.iloc[:3].drop(columns="errors").copy()
+    rows["ticket"] = ["007", "0042", "1e3"]
+    rows["owner_id"] = ["1.50", "+1", "NA"]
+    data = tmp_path / "rows.csv"
+    rows.to_csv(data, index=False)
+    out = tmp_path / "forecast.csv"
+    proc = subprocess.run(
+        [str(CONSOLE_SCRIPT), "predict", str(fit_path), "--data", str(data), "--out", str(out)],
+        capture_output=True, env=env(),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    lines = out.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = [line.split(",") for line in lines[1:]]
+    assert [c[header.index("ticket")] for c in cells] == ["007", "0042", "1e3"]
+    assert [c[header.index("owner_id")] for c in cells] == ["1.50", "+1", "NA"]

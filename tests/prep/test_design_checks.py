@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -219,3 +221,15 @@ def test_far_outside_the_training_range_warns_and_says_how_far(fitted):
                                          r"than half the range's width beyond it\) on 1 row "
                                          r"\(0: "):
         fitted.predict(far, random_seed=1)
+
+
+def test_designs_saved_before_ranges_were_stored_warn_beyond_4_sd(fitted):
+    (enc,) = fitted.design_.encodings
+    old = dataclasses.replace(enc, low=None, high=None)
+    design = dataclasses.replace(fitted.design_, encodings=(old,))
+    rows = validate_frame(frame(2).assign(x=[enc.mean + 3 * enc.scale,
+                                             enc.mean + 5 * enc.scale]), fitted.schema,
+                          for_prediction=True)
+    with pytest.warns(DataWarning, match=r"more than 4 training sd from the training mean\) "
+                                         r"on 1 row \(1: "):
+        design.transform(rows, for_prediction=True)
