@@ -229,19 +229,19 @@ def test_fit_saves_and_prints_summary(fitted):
     for name in model.summary().index:
         assert name in out
     assert "Parameterization: " in out
-    for level, choice in model.parameterization_.items():
+    for level, choice in model.parameterization.items():
         assert f"{level}={choice}" in out
-    assert model.parameterization_["node"] == "non_centered"
-    assert f"mean tree size {model.convergence_.mean_tree_size:.1f}" in out
+    assert model.parameterization["node"] == "non_centered"
+    assert f"mean tree size {model.convergence.mean_tree_size:.1f}" in out
     assert f"Saved fit to {fitted['path']}" in out
     # 300 draws cannot pass the ESS >= 400 gate: warned on stderr, still saved, exit 0.
-    assert not model.convergence_.passed
+    assert not model.convergence.passed
     assert "bayescount: warning: Convergence gate: FAILED" in fitted["err"]
-    assert model.convergence_.problems[0] in fitted["err"]
+    assert model.convergence.problems[0] in fitted["err"]
     assert "Traceback" not in fitted["err"]
     assert model.spec.schema.exposure_unit == "requests"
-    assert model.sampler_config_.draws == 150
-    assert model.sampler_config_.random_seed == 11
+    assert model.sampler_config.draws == 150
+    assert model.sampler_config.random_seed == 11
 
 
 @pytest.mark.fit
@@ -261,13 +261,13 @@ def test_summary_json_matches_library(fitted):
         for key, column in columns.items():
             assert values[key] == pytest.approx(table.loc[name, column], rel=1e-12)
         assert values["hdi_low"] < values["mean"] < values["hdi_high"]
-    conv = model.convergence_.to_dict()
+    conv = model.convergence.to_dict()
     assert doc["convergence"]["passed"] is False
     assert doc["convergence"]["problems"] == conv["problems"]
     assert doc["convergence"]["min_ess_bulk"] == pytest.approx(conv["min_ess_bulk"])
     assert doc["convergence"]["thresholds"] == conv["thresholds"]
     assert doc["spec"] == json.loads(json.dumps(model.spec.to_dict()))
-    assert doc["parameterization"] == model.parameterization_
+    assert doc["parameterization"] == model.parameterization
 
 
 @pytest.mark.fit
