@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bayescount.inference.predict import draw_counts
+
 __all__ = ["SimulatedTelemetry", "simulate_telemetry"]
 
 
@@ -80,11 +82,12 @@ def simulate_telemetry(
         + daily_amplitude * np.sin(2 * np.pi * days)
     )
     mu = requests * np.exp(eta)
-    if family in ("negative_binomial", "zero_inflated_negative_binomial"):
-        mu = rng.gamma(alpha, mu / alpha)
-    y = rng.poisson(mu)
-    if family.startswith("zero_inflated"):
-        y = y * (rng.random(len(y)) < psi)
+    y = draw_counts(
+        mu,
+        alpha if family.endswith("negative_binomial") else None,
+        psi if family.startswith("zero_inflated") else None,
+        rng,
+    )
     frame = pd.DataFrame(
         {
             "timestamp": t,

@@ -36,7 +36,7 @@ from bayescount.checks._array import crps_from_samples, interval_score, wilson_i
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.draws import chunked_parameters, draw_subset
 from bayescount.inference.fit import as_fit
-from bayescount.inference.predict import SAMPLE_DIMS, PredictiveParameters
+from bayescount.inference.predict import SAMPLE_DIMS, PredictiveParameters, draw_counts
 from bayescount.inference.predictive_cdf import MAX_WALK, draws_first, pit_bounds
 from bayescount.results import html_block, json_safe
 
@@ -185,14 +185,6 @@ def coverage_from_cdf(
     )
 
 
-def _sample_counts(mu, alpha, psi, rng: np.random.Generator) -> np.ndarray:
-    lam = mu if alpha is None else rng.gamma(alpha, mu / alpha)
-    counts = rng.poisson(lam)
-    if psi is not None:
-        counts = counts * (rng.random(mu.shape) < psi)
-    return counts
-
-
 def score_predictive(
     y: np.ndarray,
     mu: np.ndarray,
@@ -222,7 +214,7 @@ def score_predictive(
         uniforms = rng.random(y.size)
     f_below, f_at, q = pit_bounds(y, mu, alpha, psi, taus=_taus(lv), max_walk=MAX_WALK)
     score = (
-        crps_from_samples(_sample_counts(mu, alpha, psi, rng), y, axis=0) if crps else None
+        crps_from_samples(draw_counts(mu, alpha, psi, rng), y, axis=0) if crps else None
     )
     n_lv = len(lv)
     return coverage_from_cdf(

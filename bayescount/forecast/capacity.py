@@ -41,6 +41,7 @@ from bayescount.forecast._results import (
 from bayescount.forecast.predictive import row_parameters
 from bayescount.forecast.rollup import GLOBAL, group_paths, sum_by_codes
 from bayescount.forecast.scenarios import Scenario, Traffic
+from bayescount.inference.predict import count_intensities
 from bayescount.inference.predictive_cdf import flat
 
 if TYPE_CHECKING:
@@ -56,12 +57,12 @@ _Q = (0.05, 0.5, 0.95)
 
 def draw_intensities(params: PredictiveParameters, rng: np.random.Generator) -> np.ndarray:
     """Per-draw Poisson intensities ``(sample, obs)`` of the rows (mixing drawn once)."""
-    mu = flat(params.mu.values)
-    lam = mu if params.alpha is None else rng.gamma(flat(params.alpha.values), 1.0) * (
-        mu / flat(params.alpha.values))
-    if params.psi is not None:
-        lam = lam * (rng.random(lam.shape) < flat(params.psi.values))
-    return lam
+    return count_intensities(
+        flat(params.mu.values),
+        None if params.alpha is None else flat(params.alpha.values),
+        None if params.psi is None else flat(params.psi.values),
+        rng,
+    )
 
 
 def _cells(rows: pd.DataFrame, levels: Sequence[str], level: str, time: str | None):

@@ -23,7 +23,14 @@ from bayescount.models.builder import OBS_DIM
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
 
-__all__ = ["Prediction", "PredictiveParameters", "predictive_parameters", "sample_counts"]
+__all__ = [
+    "Prediction",
+    "PredictiveParameters",
+    "count_intensities",
+    "draw_counts",
+    "predictive_parameters",
+    "sample_counts",
+]
 
 SAMPLE_DIMS = ("chain", "draw")
 
@@ -148,14 +155,47 @@ def _alpha(posterior, spec, design, data, rng, chains, draws) -> np.ndarray:
     return alpha
 
 
+def count_intensities(
+    mu: np.ndarray,
+    alpha: np.ndarray | None,
+    psi: np.ndarray | None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Draw each count's Poisson intensity: the family's mixing drawn once.
+
+    The one sampler of the four families (any broadcastable shapes; ``mu`` in counts
+    per window). Negative binomial (NB2, ``var = mu + mu**2 / alpha``) is the
+    gamma–Poisson mixture ``lambda ~ Gamma(alpha, scale=mu / alpha)``; zero inflation
+    (PyMC's convention, ``psi`` = probability of the count part) zeroes the
+    intensity with probability ``1 - psi``. Source: Cameron & Trivedi (2013),
+    *Regression Analysis of Count Data*, §4.2; PyMC's ``ZeroInflatedPoisson``.
+    """
+    mu = np.asarray(mu, dtype=float)
+    lam = mu if alpha is None else rng.gamma(alpha, mu / alpha)
+    if psi is not None:
+        lam = lam * (rng.random(np.shape(lam)) < psi)
+    return lam
+
+
+def draw_counts(
+    mu: np.ndarray,
+    alpha: np.ndarray | None,
+    psi: np.ndarray | None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Draw counts (int64) of the family given by ``alpha`` / ``psi``; see :func:`count_intensities`."""
+    return rng.poisson(count_intensities(mu, alpha, psi, rng)).astype(np.int64)
+
+
 def sample_counts(params: PredictiveParameters, rng: np.random.Generator) -> xr.DataArray:
-    """Draw one count per posterior draw and row from the observation distribution."""
-    mu = params.mu.values
-    lam = mu if params.alpha is None else rng.gamma(params.alpha.values, mu / params.alpha.values)
-    counts = rng.poisson(lam)
-    if params.psi is not None:
-        counts = counts * (rng.random(mu.shape) < params.psi.values)
-    return params.mu.copy(data=counts.astype(np.int64)).rename("counts")
+    """Draw one count per posterior draw and row, dims ``(chain, draw, obs)``."""
+    counts = draw_counts(
+        params.mu.values,
+        None if params.alpha is None else params.alpha.values,
+        None if params.psi is None else params.psi.values,
+        rng,
+    )
+    return params.mu.copy(data=counts).rename("counts")
 
 
 @dataclass(frozen=True)
