@@ -9,9 +9,10 @@ training rows, or any table with the time, group and exposure columns):
 * each future window ``t`` of each series (a group combination seen in the last period
   of the history) takes the **mean exposure of the same time of week (or day) over the
   last ``cycles`` periods** that the history holds, ``t - k P`` for the ``k`` that
-  reach back into the history (fewer when the history is shorter). A window that a
-  period does not have (a row the fit dropped for zero traffic, a series that was down)
-  counts as zero traffic, so dark nights stay dark;
+  reach back into the history (fewer when the history is shorter). A window missing
+  between a series' first and last rows (a row the fit dropped for zero traffic, a
+  series that was down) counts as zero traffic, so dark nights stay dark; a phase from
+  before a young series' first row takes that series' mean exposure;
 * the result is **scaled** by ``scale`` (e.g. 1.2 for 20 % growth) and runs on the
   history's step from ``start`` to ``end``.
 
@@ -149,15 +150,16 @@ def future_from_history(
             part = part[part[col] == key[col]]
         block = {time: times}
         block.update({col: key[col] for col in keys})
+        alive = inside & (flat >= part[time].min()) & (flat <= part[time].max())
         part = part.groupby(time)[numeric + other].last().reindex(grid)
         for col in numeric:
             values = part[col].to_numpy(float)
-            if col == exposure:  # a window the history lacks had no traffic
+            fallback = float(np.nanmean(values))  # a phase from before the series existed
+            if col == exposure:  # a window the series' history lacks had no traffic
                 values = np.nan_to_num(values)
-            picked = np.where(inside, values[np.where(pos >= 0, pos, 0)], np.nan)
+            picked = np.where(alive, values[np.where(pos >= 0, pos, 0)], np.nan)
             picked = picked.reshape(len(times), cycles)
             seen = np.isfinite(picked).sum(axis=1)
-            fallback = 0.0 if col == exposure else float(np.nanmean(values))
             block[col] = np.where(seen > 0, np.nansum(picked, axis=1) / np.maximum(seen, 1),
                                   fallback)
         for col in other:

@@ -156,3 +156,14 @@ def test_memory_grows_with_the_horizon_not_with_rows_times_draws():
     assert peak < 0.8 * rows_x_draws, f"peak {peak / 2**20:.0f} MiB"
     with pytest.raises(SpecError, match="keep_rows=True"):
         fc.rollup(["service"])
+
+
+def test_a_young_series_takes_its_mean_before_it_existed():
+    t, frame = _history()
+    young = pd.DataFrame({"ts": t[-48:], "svc": "new", "req": 50.0})
+    start = t[-1] + pd.Timedelta("1h")
+    future = future_from_history(pd.concat([frame, young]), start,
+                                 start + pd.Timedelta(days=7), time="ts", exposure="req",
+                                 groups=["svc"])
+    assert set(future["svc"]) == {"a", "b", "new"}
+    assert (future.loc[future["svc"] == "new", "req"] == 50.0).all()
