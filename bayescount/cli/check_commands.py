@@ -85,7 +85,10 @@ def _coverage(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     template = model_from_args(args)
     data = read_table(args.data)
-    comparison = compare_families(data, template, args.families, fit_kwargs_from_args(args))
+    kwargs = fit_kwargs_from_args(args)
+    if args.json:  # the sampler's progress bars would interleave with the JSON on stdout
+        kwargs["progressbar"] = False
+    comparison = compare_families(data, template, args.families, kwargs)
     family, reason = choose_family(comparison)
     if args.json:
         print_json({"selected": family, "reason": reason} | comparison.to_dict())
