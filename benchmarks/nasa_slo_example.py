@@ -119,7 +119,8 @@ def main() -> None:
     ]
     rows = []
     for label, model, fut, tm in runs:
-        fc = forecast_burn(model, slo, observed, fut, traffic_model=tm, random_seed=2)
+        fc = forecast_burn(model, slo, observed, fut, traffic_model=tm, random_seed=2,
+                           keep_rows=True)
         burns = fc.burn_rates().set_index("horizon")
         rows.append({
             "forecast": label,

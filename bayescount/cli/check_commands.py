@@ -18,6 +18,7 @@ from bayescount.cli._shared import number_in, parse_levels, positive_int, print_
 from bayescount.cli._types import column, path
 from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
 from bayescount.io import load_fit, read_table
+from bayescount.io.tables import label_columns
 from bayescount.models.spec import FAMILIES
 from bayescount.multiplicity import FDR_LEVEL
 
@@ -41,7 +42,7 @@ def parse_families(text: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------------- handlers
 def _check(args: argparse.Namespace) -> int:
     model = load_fit(args.fit)
-    data = read_table(args.data) if args.data else None
+    data = read_table(args.data, text_columns=label_columns(model)) if args.data else None
     result = check_model(
         model, data=data, by=args.by, max_draws=args.max_draws, random_seed=args.seed,
         fdr=args.fdr,
@@ -59,7 +60,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _coverage(args: argparse.Namespace) -> int:
     model = load_fit(args.fit)
-    holdout = read_table(args.data)
+    holdout = read_table(args.data, text_columns=label_columns(model))
     report = coverage_report(
         model,
         holdout,
@@ -85,8 +86,11 @@ def _coverage(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     template = model_from_args(args)
-    data = read_table(args.data)
-    comparison = compare_families(data, template, args.families, fit_kwargs_from_args(args))
+    data = read_table(args.data, text_columns=label_columns(template))
+    kwargs = fit_kwargs_from_args(args)
+    if args.json:  # the sampler's progress bars would interleave with the JSON on stdout
+        kwargs["progressbar"] = False
+    comparison = compare_families(data, template, args.families, kwargs)
     family, reason = choose_family(comparison)
     if args.json:
         print_json({"selected": family, "reason": reason} | comparison.to_dict())

@@ -10,8 +10,12 @@ SOFAR (``slo --observed``), CSV or Parquet, either
   optionally ``now`` (timestamp of the end of the observed period).
 
 FUTURE (``slo --future``): one row per future window (and group) with the fit's time
-and group columns and its exposure column (requests; a scenario), or, with
-``--traffic-model``, that model's exposure column (window length).
+and group columns and its exposure column (requests; a scenario; 0 for a window with
+no traffic), or, with ``--traffic-model``, that model's exposure column (window
+length). ``--future-from-history`` builds it instead, up to the window end: each
+window gets the mean traffic of the same time of week over the last two weeks (of
+day, with less than a week of history) of the fit's rows or of a HISTORY table, times
+``--scale``.
 
 Scenarios (``capacity --scenario``, repeatable): ``traffic=1.3``,
 ``new_region=NAME,like=REGION``, ``nodes=N`` or ``nodes=N,service=SERVICE``.
@@ -20,6 +24,7 @@ Scenarios (``capacity --scenario``, repeatable): ``traffic=1.3``,
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from typing import Any
 
@@ -41,10 +46,12 @@ from bayescount.forecast.attribution import attribute_incident
 from bayescount.forecast.burn import forecast_burn
 from bayescount.forecast.capacity import forecast_capacity
 from bayescount.forecast.future import scale_traffic
+from bayescount.forecast.history import future_from_history
 from bayescount.forecast.openslo import load_openslo
 from bayescount.forecast.scenarios import parse_scenario
 from bayescount.forecast.slo import ObservedSoFar, SLOSpec
 from bayescount.io import load_fit, read_table
+from bayescount.io.tables import label_columns
 from bayescount.results import DEFAULT_SEED
 
 __all__ = ["register"]
@@ -80,25 +87,74 @@ def _slo_spec(args: argparse.Namespace) -> SLOSpec:
     return SLOSpec(args.objective, args.window or "30d")
 
 
+def _read(path: str, model) -> pd.DataFrame:
+    """Read a table with the fit's label columns as text, exactly as written."""
+    return read_table(path, text_columns=label_columns(model))
+
+
+def _history_future(args: argparse.Namespace, model, slo: SLOSpec,
+                    observed: ObservedSoFar) -> pd.DataFrame:
+    """Build the future table of ``--future-from-history``: the last weeks' traffic."""
+    schema = model.schema
+    if schema.time is None or schema.exposure is None:
+        raise SpecError("--future-from-history needs a fit with a time and an exposure column.")
+    if isinstance(args.future_from_history, str):  # a HISTORY table was named
+        history = _read(args.future_from_history, model)
+    else:
+        if schema.main_covariates:
+            raise SpecError(
+                f"The fit's stored rows have no covariate columns {list(schema.main_covariates)}; "
+                "give a history table with them: --future-from-history DATA."
+            )
+        _, history = model.training_rows()
+    stamps = pd.to_datetime(history[schema.time]) if schema.time in history else None
+    if observed.now is not None:
+        now = pd.Timestamp(observed.now)
+    elif stamps is not None and len(stamps) > 1:
+        steps = stamps.drop_duplicates().sort_values().diff().median()
+        now = stamps.max() + steps
+    else:
+        raise SpecError("--future-from-history needs the time of 'now': give the observed "
+                        "series (one row per window) or a 'now' column in SOFAR.")
+    end = slo.window_end(now, observed.elapsed)
+    return future_from_history(history, now, end, time=schema.time, exposure=schema.exposure,
+                               groups=schema.groups, covariates=schema.main_covariates,
+                               cycles=args.history_cycles, scale=args.scale)
+
+
 def _run_slo(args: argparse.Namespace) -> int:
     slo = _slo_spec(args)
     model = load_fit(args.fit)
     traffic = load_fit(args.traffic_model) if args.traffic_model else None
-    observed = ObservedSoFar.from_frame(read_table(args.observed), slo)
-    future = read_table(args.future)
-    if args.scale != 1.0 or args.shift:
-        if traffic is not None:
-            raise SpecError("--scale/--shift rewrite a traffic scenario; drop --traffic-model.")
-        future = scale_traffic(future, args.scale, args.shift,
-                               exposure=model.schema.exposure or "", time=model.schema.time or "")
+    observed = ObservedSoFar.from_frame(_read(args.observed, model), slo)
+    built = args.future_from_history is not None
+    if built == (args.future is not None):
+        raise SpecError("Give the future windows: --future FILE, or --future-from-history "
+                        "[HISTORY] to repeat the last weeks' traffic (not both).")
+    if built:
+        if traffic is not None or args.shift:
+            raise SpecError("--future-from-history builds a traffic scenario: drop "
+                            "--traffic-model and --shift (--scale still applies).")
+        future = _history_future(args, model, slo, observed)
+    else:
+        future = _read(args.future, model)
+        if args.scale != 1.0 or args.shift:
+            if traffic is not None:
+                raise SpecError("--scale/--shift rewrite a traffic scenario; drop "
+                                "--traffic-model.")
+            future = scale_traffic(future, args.scale, args.shift,
+                                   exposure=model.schema.exposure or "",
+                                   time=model.schema.time or "")
     result = forecast_burn(model, slo, observed, future, traffic_model=traffic,
                            min_probability=args.min_probability,
                            min_bad_events=args.min_bad_events, random_seed=_seed(args))
+    if built:
+        note = (f"Future traffic built from history: {future.attrs['pattern']}; "
+                f"{len(future)} rows to {future[model.schema.time].max()}.")
+        result = dataclasses.replace(result, notes=(note, *result.notes))
     rules = pd.DataFrame([r.to_dict() for r in result.rules])
     text = "\n".join([
-        f"SLO {slo.objective:g} over {slo.window}; now {result.now}, window ends "
-        f"{result.window_end}",
-        f"P(exhaust) = {result.p_exhaust:.4f} (MC s.e. {result.p_exhaust_mc_se:.4f})",
+        *result.describe(),
         f"decision: {result.decision.level.upper()} - {result.decision.reason}",
         "", _table(result.to_frame()), "",
         _table(rules[["rule", "kind", "severity", "fired", "factor", "long_burn", "short_burn",
@@ -111,7 +167,7 @@ def _run_slo(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------- anomalies
 def _run_anomalies(args: argparse.Namespace) -> int:
     model = load_fit(args.fit)
-    report = detect_anomalies(model, read_table(args.data), level=args.level,
+    report = detect_anomalies(model, _read(args.data, model), level=args.level,
                               consecutive=args.consecutive, random_seed=_seed(args))
     alerts = report.alerts()
     text = "\n".join([
@@ -141,7 +197,7 @@ def _incident(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _run_attribute(args: argparse.Namespace) -> int:
     model = load_fit(args.fit)
     start, end = _incident(args.incident)
-    result = attribute_incident(model, read_table(args.data), start, end, ci=args.ci,
+    result = attribute_incident(model, _read(args.data, model), start, end, ci=args.ci,
                                 min_probability=args.min_probability,
                                 covariates=args.covariate or (), random_seed=_seed(args))
     cols = ["level", "group", "rank", "observed", "expected", "excess", "excess_lower",
@@ -160,7 +216,7 @@ def _run_attribute(args: argparse.Namespace) -> int:
 def _run_capacity(args: argparse.Namespace) -> int:
     model = load_fit(args.fit)
     scenarios = [parse_scenario(s) for s in args.scenario or ()]
-    result = forecast_capacity(model, read_table(args.data), scenarios,
+    result = forecast_capacity(model, _read(args.data, model), scenarios,
                                threshold=args.threshold, risk=args.risk, per=args.per,
                                include_current=not args.no_current, random_seed=_seed(args))
     note = (f"seed {result.random_seed}; {result.n_draws} predictive draws per scenario"
@@ -190,8 +246,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="metadata.name of the SLO to use")
     slo.add_argument("--observed", required=True, type=path, metavar="SOFAR",
                      help="bad/total events so far (see the format above)")
-    slo.add_argument("--future", required=True, type=path, metavar="FUTURE",
-                     help="future windows table")
+    slo.add_argument("--future", type=path, metavar="FUTURE", help="future windows table")
+    slo.add_argument("--future-from-history", nargs="?", const=True, default=None, type=path,
+                     metavar="HISTORY",
+                     help="build the future windows (to the window end) by repeating the last "
+                     "weeks' traffic: the fit's own rows, or the HISTORY table (time, group, "
+                     "exposure and covariate columns); --scale multiplies it")
+    slo.add_argument("--history-cycles", type=positive_int, default=2, metavar="K",
+                     help="weeks (days, for less than a week of history) averaged by "
+                     "--future-from-history (default 2)")
     slo.add_argument("--traffic-model", type=path, metavar="FIT",
                      help="fit of requests per window whose draws become the future totals")
     slo.add_argument("--scale", type=number_in(0, math.inf), default=1.0, metavar="K",

@@ -8,8 +8,10 @@ Nothing here samples a posterior; predictive draws and analytic predictive CDFs 
 ::
 
     slo, openslo       SLOSpec (objective, window), ObservedSoFar, OpenSLO v1 reader
-    future             future_draws (scenario or traffic forecast), scale_traffic
-    burn               forecast_burn -> BurnForecast
+    future             future_draws (scenario or traffic forecast), scale_traffic,
+                       future_time_sums (per-window sums, memory in the horizon)
+    history            future_from_history (the last weeks' traffic, repeated)
+    burn, burn_draws   forecast_burn -> BurnForecast; the array work behind it
     burn_rules         SRE Workbook multiwindow rules, observed and forecast; decide
     rollup             node -> service -> region -> global sums, draw by draw
     anomalies          detect_anomalies -> AnomalyReport
@@ -37,6 +39,7 @@ from bayescount.forecast.burn_rules import (
 )
 from bayescount.forecast.capacity import CapacityForecast, forecast_capacity
 from bayescount.forecast.future import FutureDraws, future_draws, scale_traffic
+from bayescount.forecast.history import future_from_history
 from bayescount.forecast.openslo import load_openslo, parse_openslo
 from bayescount.forecast.rollup import rollup_draws, summarise_draws
 from bayescount.forecast.scenarios import NewRegion, NodeCount, Traffic, parse_scenario
@@ -63,6 +66,7 @@ __all__ = [
     "forecast_burn",
     "forecast_capacity",
     "future_draws",
+    "future_from_history",
     "indicator_effect",
     "load_openslo",
     "mask_incident",

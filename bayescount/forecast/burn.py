@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayescount.exceptions import DataError
+from bayescount.exceptions import DataError, SpecError
 from bayescount.forecast._results import (
     DEFAULT_SEED,
     html_block,
@@ -33,6 +33,14 @@ from bayescount.forecast._results import (
     resolve_seed,
     summarise,
 )
+from bayescount.forecast.burn_draws import (
+    budget_consumed,
+    budget_draws,
+    burn_rate,
+    by_time,
+    covered_until,
+    horizon_draws,
+)
 from bayescount.forecast.burn_rules import (
     DEFAULT_MIN_BAD_EVENTS,
     BurnRule,
@@ -42,12 +50,11 @@ from bayescount.forecast.burn_rules import (
     decide,
     default_rules,
     usable_rules,
-    window_shares,
 )
-from bayescount.forecast.future import FutureDraws, future_draws
-from bayescount.forecast.rollup import rollup_draws, sum_by_codes, summarise_draws
+from bayescount.forecast.future import FutureDraws
+from bayescount.forecast.rollup import rollup_draws, summarise_draws
 from bayescount.forecast.slo import ObservedSoFar, SLOSpec, format_duration, parse_duration
-from bayescount.inference.predict import PredictiveParameters, sample_counts
+from bayescount.inference.predict import PredictiveParameters
 
 if TYPE_CHECKING:
     import matplotlib.figure
@@ -59,22 +66,6 @@ __all__ = ["HORIZONS", "BurnForecast", "budget_consumed", "burn_rate", "forecast
 #: Horizons reported by default.
 HORIZONS = ("1h", "6h", "1d", "3d")
 _Q = (0.05, 0.5, 0.95)
-
-
-def burn_rate(bad: np.ndarray, total: np.ndarray, error_budget: float, axis: int = -1):
-    """``(sum bad / sum total) / error_budget`` along ``axis``; 0 where there is no traffic."""
-    b = np.sum(bad, axis=axis, dtype=float)
-    t = np.sum(total, axis=axis, dtype=float)
-    ratio = np.divide(b, t, out=np.zeros_like(b), where=t > 0)
-    return ratio / error_budget
-
-
-def budget_consumed(bad_so_far, total_so_far, future_bad, future_total, error_budget):
-    """Share of the window's error budget consumed at its end (1 = exactly exhausted)."""
-    bad = np.asarray(bad_so_far + np.asarray(future_bad), dtype=float)
-    budget = error_budget * (total_so_far + np.asarray(future_total, dtype=float))
-    bad, budget = np.broadcast_arrays(bad, budget)
-    return np.divide(bad, budget, out=np.where(bad > 0, np.inf, 0.0), where=budget > 0)
 
 
 @dataclass(frozen=True)
@@ -92,8 +83,10 @@ class BurnForecast:
         so far over the whole-window budget), ``tau_hours`` (inf: never) and,
         per ``horizon``, ``burn_rate`` and ``bad_events``; per ``time``,
         ``cumulative_consumed`` (for the fan chart).
-    future : FutureDraws
-        The row-level draws (for :meth:`rollup`).
+    future : FutureDraws or None
+        The row-level draws (for :meth:`rollup`); ``None`` when they were summed per
+        window on the fly (``forecast_burn(..., keep_rows=False)``, the default for a
+        fitted model with a scenario table).
     rules : tuple of RuleResult
         Every rule evaluated; ``decision`` is the most severe that fired.
     notes : tuple of str
@@ -108,7 +101,7 @@ class BurnForecast:
     window_end: pd.Timestamp
     horizon_end: pd.Timestamp
     draws: xr.Dataset
-    future: FutureDraws
+    future: FutureDraws | None
     rules: tuple
     decision: Decision
     notes: tuple[str, ...] = ()
@@ -129,6 +122,53 @@ class BurnForecast:
     def n_draws(self) -> int:
         """Predictive draws behind every probability."""
         return int(self.draws["consumed"].size)
+
+    def exhaustion_time(
+        self, quantiles: Sequence[float] = _Q
+    ) -> dict[str, pd.Timestamp | None]:
+        """Quantiles of when the budget runs out, as timestamps (``None``: not by ``horizon_end``).
+
+        ``tau`` is the end of the first future window at which a draw's cumulative bad
+        events pass its whole-window budget (0: already spent), so the times are known
+        to the end of a window. Default: median and 90 % interval (``q0.05``, ``q0.5``,
+        ``q0.95``).
+        """
+        tau = quantiles_of(self.draws["tau_hours"].values, quantiles)
+        return {name: (self.now + pd.Timedelta(hours=float(h)) if np.isfinite(h) else None)
+                for name, h in zip(quantile_columns(quantiles), tau, strict=True)}
+
+    def describe(self) -> list[str]:
+        """Plain sentences: the horizon of ``P(exhaust)``, and when (median, 90 % interval)."""
+        naive = self.now.tzinfo is None
+        eb, slo = self.horizon_end, self.slo
+        lines = [
+            f"SLO {slo.objective:g} over {slo.window}; now {_when(self.now)}, window ends "
+            f"{_when(self.window_end)}" + (" (times as in the data, no time zone)" if naive
+                                           else ""),
+            f"P(budget exhausted by {_when(eb)}) = {self.p_exhaust:.4f} "
+            f"(MC s.e. {self.p_exhaust_mc_se:.4f}, {self.n_draws} draws, seed "
+            f"{self.random_seed})"
+            + (" - the future table ends before the window end" if eb < self.window_end
+               else ""),
+        ]
+        q = self.exhaustion_time()
+        lo, mid, hi = q["q0.05"], q["q0.5"], q["q0.95"]
+        step = float(self.draws.attrs.get("step_hours", 0.0))
+        grain = f" (to the end of a {format_duration(pd.Timedelta(hours=step))} window)" \
+            if step > 0 else ""
+        if self.p_exhaust == 0:
+            lines.append(f"time to exhaustion: not exhausted by {_when(eb)} in any draw")
+        elif mid is not None and mid <= self.now:
+            lines.append(f"time to exhaustion: already; the {self.observed.bad:g} bad events "
+                         f"so far exceed {100 * slo.error_budget:g}% of all events up to "
+                         f"{_when(eb)}")
+        else:
+            median = (f"median {_when(mid)} (in {_hours(mid - self.now)})" if mid is not None
+                      else f"median: not exhausted by {_when(eb)}")
+            low = "now" if lo is None or lo <= self.now else _when(lo)
+            high = _when(hi) if hi is not None else f"after {_when(eb)}"
+            lines.append(f"time to exhaustion: {median}; 90% interval {low} to {high}{grain}")
+        return lines
 
     def time_to_exhaustion(self) -> pd.DataFrame:
         """``P(tau <= h)`` and its Monte Carlo error for each horizon and the window end.
@@ -166,7 +206,18 @@ class BurnForecast:
         return summarise(1.0 - self.draws["consumed"].values, _Q)
 
     def rollup(self, levels: Sequence[str], quantiles: Sequence[float] = _Q) -> pd.DataFrame:
-        """Future bad events and burn rate per group, summed draw by draw."""
+        """Future bad events and burn rate per group, summed draw by draw.
+
+        Raises
+        ------
+        SpecError
+            The per-row draws were not kept (``forecast_burn(..., keep_rows=True)``).
+        """
+        if self.future is None:
+            raise SpecError(
+                "This forecast summed its draws per window to save memory; roll up by group "
+                "with forecast_burn(..., keep_rows=True)."
+            )
         bad = rollup_draws(self.future.bad, self.future.rows, levels)
         total = rollup_draws(self.future.total, self.future.rows, levels)
         out = summarise_draws(bad, quantiles).rename(columns={"mean": "bad_mean"})
@@ -202,6 +253,8 @@ class BurnForecast:
                             "binomial sqrt(p(1-p)/n) where that is undefined",
             "p_exhaust": self.p_exhaust,
             "p_exhaust_mc_se": self.p_exhaust_mc_se,
+            "p_exhaust_by": self.horizon_end,
+            "exhaustion_time": self.exhaustion_time(),
             "time_to_exhaustion": {
                 "p_by": {r.horizon: r.p_exhausted_by
                          for r in self.time_to_exhaustion().itertuples()},
@@ -223,101 +276,27 @@ class BurnForecast:
 
     def _repr_html_(self) -> str:
         lines = [
-            f"P(exhaust by {self.window_end}) = {self.p_exhaust:.3f} "
-            f"(MC s.e. {self.p_exhaust_mc_se:.3f})",
+            *self.describe(),
             f"decision: {self.decision.level} ({self.decision.reason})",
             *self.notes,
         ]
         return html_block(f"Burn forecast {self.slo.name or ''}".strip(), self.to_frame(), lines)
 
 
+def _when(stamp: pd.Timestamp) -> str:
+    """``2026-01-07 14:00 UTC`` (the zone only when the times have one)."""
+    text = stamp.strftime("%Y-%m-%d %H:%M")
+    if stamp.tzinfo is not None:
+        text += f" {stamp.tzname() or stamp.tzinfo}"
+    return text
+
+
+def _hours(delta: pd.Timedelta) -> str:
+    hours = delta / pd.Timedelta(hours=1)
+    return f"{hours:.3g} h" if hours < 48 else f"{hours / 24:.3g} d"
+
+
 # ------------------------------------------------------------------------ building
-def _as_future(model, future, traffic_model, time, rng, seed) -> FutureDraws:
-    """Return the future's draws: given, from hand-built parameters or from the fit(s)."""
-    if isinstance(model, FutureDraws):
-        return model
-    if isinstance(model, PredictiveParameters):
-        if future is None or time is None:
-            raise ValueError("With PredictiveParameters pass the future rows and time=.")
-        bad = sample_counts(model, rng).values
-        total = np.array(np.broadcast_to(model.exposure, bad.shape), dtype=float)
-        return FutureDraws(future.reset_index(drop=True), bad, total, time)
-    return future_draws(model, future, traffic_model=traffic_model, time=time, random_seed=seed)
-
-
-def _per_time(fd: FutureDraws):
-    """Sum the draws of rows sharing a window start: ``(times, bad, total)``."""
-    stamps = pd.DatetimeIndex(pd.to_datetime(fd.rows[fd.time]))
-    times = stamps.unique().sort_values()
-    codes = times.get_indexer(stamps)
-    shape = fd.bad.shape[:2]
-    bad = sum_by_codes(fd.bad.reshape(-1, len(stamps)), codes, len(times))
-    total = sum_by_codes(fd.total.reshape(-1, len(stamps)), codes, len(times))
-    return times, bad.reshape(*shape, -1), total.reshape(*shape, -1)
-
-
-def _budget_draws(observed: ObservedSoFar, bad_t, total_t, ends_hours, eb: float) -> dict:
-    """Consumption, time to exhaustion and the burn-down path, per draw."""
-    cum_bad, cum_total = np.cumsum(bad_t, axis=-1), np.cumsum(total_t, axis=-1)
-    budget = eb * (observed.total + cum_total[..., -1])
-    over = (observed.bad + cum_bad) > budget[..., None]
-    tau = np.where(over.any(-1), np.asarray(ends_hours)[over.argmax(-1)], np.inf)
-    tau = np.where(observed.bad > budget, 0.0, tau)
-    path = np.divide(observed.bad + cum_bad, budget[..., None], out=np.zeros_like(cum_bad),
-                     where=budget[..., None] > 0)
-    return {
-        "consumed": budget_consumed(observed.bad, observed.total, cum_bad[..., -1],
-                                    cum_total[..., -1], eb),
-        "consumed_now": budget_consumed(observed.bad, observed.total, 0.0,
-                                        cum_total[..., -1], eb),
-        "tau_hours": tau,
-        "cumulative_consumed": path,
-    }
-
-
-def _covered_until(times: pd.DatetimeIndex, now: pd.Timestamp, width: pd.Timedelta):
-    """End of the run of back-to-back future windows that starts at ``now``."""
-    if times[0] - now > width / 2:
-        return now, [f"The future table starts at {times[0]}, after now ({now}): the windows "
-                     "in between count as having no events and no burn rate is forecast."]
-    steps = np.diff(times.as_unit("ns").asi8) / 1e9
-    gaps = np.flatnonzero(steps > 1.5 * width.total_seconds())
-    if gaps.size:
-        end = times[gaps[0]] + width
-        return end, [f"The future table has a gap after {times[gaps[0]]}: burn rates are "
-                     f"forecast only up to {end}."]
-    return times[-1] + width, []
-
-
-def _horizon_draws(bad_t, total_t, times, now, covered_end, wanted, eb, width):
-    """Burn rate and bad events over ``[now, now + h)`` for each resolvable horizon.
-
-    Rows enter pro rata to the share of ``[t, t + width)`` inside the horizon
-    (:func:`~bayescount.forecast.burn_rules.window_shares`). A horizon shorter than
-    ``width`` or past ``covered_end`` is left out, with its reason in ``unresolved``.
-    """
-    burn, bad_h, notes, unresolved = {}, {}, [], {}
-    for h in wanted:
-        length = parse_duration(h)
-        stop = now + length
-        if length < width - pd.Timedelta(seconds=1):
-            unresolved[h] = (f"the {h} horizon is shorter than the future rows "
-                             f"({format_duration(width)}); give rows of {h} or less")
-            notes.append(f"Horizon {h} is shorter than the future rows "
-                         f"({format_duration(width)}); not forecast.")
-            continue
-        if stop > covered_end + pd.Timedelta(seconds=1):
-            notes.append(f"Horizon {h} goes past the future table ({covered_end}); "
-                         "not forecast.")
-            continue
-        share = window_shares(times, width, now, stop)
-        b = bad_t @ share
-        t = total_t @ share
-        burn[h] = np.divide(b, t, out=np.zeros_like(b), where=t > 0) / eb
-        bad_h[h] = b
-    return burn, bad_h, notes, unresolved
-
-
 def forecast_burn(
     model: Fit | PredictiveParameters | FutureDraws,
     slo: SLOSpec,
@@ -332,6 +311,7 @@ def forecast_burn(
     min_bad_events: float = DEFAULT_MIN_BAD_EVENTS,
     step: str | None = None,
     random_seed: int | None = DEFAULT_SEED,
+    keep_rows: bool = False,
 ) -> BurnForecast:
     """Forecast the error-budget burn of ``slo`` to the end of its window.
 
@@ -366,6 +346,12 @@ def forecast_burn(
     random_seed : int or None
         Seed of the predictive draws (default 0, so the same call gives the same
         numbers); ``None`` draws a fresh seed. Either way it is stored in the result.
+    keep_rows : bool
+        Keep the per-row draws (``BurnForecast.future``, needed by
+        :meth:`BurnForecast.rollup`). By default a fitted model's scenario is drawn in
+        chunks of posterior draws and summed per window at once, so memory grows with
+        ``draws x windows`` (the horizon), not ``draws x rows``; ``future`` is then
+        ``None``. Per-row draws are always kept for a traffic model or given draws.
 
     Returns
     -------
@@ -379,27 +365,15 @@ def forecast_burn(
         No future window starts inside the SLO window.
     """
     random_seed = resolve_seed(random_seed)
-    rng = np.random.default_rng(random_seed)
-    fd = _as_future(model, future, traffic_model, time, rng, random_seed)
-    stamps = pd.DatetimeIndex(pd.to_datetime(fd.rows[fd.time]))
-    now = pd.Timestamp(observed.now) if observed.now is not None else stamps.min()
-    if slo.is_calendar:
-        window_end = slo.window_bounds(now)[1]
-    else:
-        window_end = now + (slo.window_length() - observed.elapsed)
-    notes = []
-    keep = np.asarray(stamps >= now)
-    if not keep.all():
-        notes.append(f"{int((~keep).sum())} future rows before {now} were ignored.")
-    fd = FutureDraws(fd.rows[keep].reset_index(drop=True), fd.bad[..., keep],
-                     fd.total[..., keep], fd.time)
-    n_in = int((stamps[keep] < window_end).sum())
-    if n_in == 0:
+    times, bad_t, total_t, fd, now, notes = by_time(
+        model, future, observed, traffic_model, time, random_seed, keep_rows)
+    window_end = slo.window_end(now, observed.elapsed)
+    if not len(times) or times[0] >= window_end:
+        shown = f"{times[0]} to {times[-1]}" if len(times) else "nothing after now"
         raise DataError(
             f"No future window starts in [{now}, {window_end}); the future table covers "
-            f"{stamps.min()} to {stamps.max()}. Check its times against the window."
+            f"{shown}. Check its times against the window."
         )
-    times, bad_t, total_t = _per_time(fd)
     n_in = int(times.searchsorted(window_end, side="left"))
     if step is not None:
         width = parse_duration(step)
@@ -410,14 +384,14 @@ def forecast_burn(
     if future_end < window_end:
         notes.append(f"The future table ends at {future_end}, before the window end "
                      f"{window_end}: 'exhaust' means by {future_end}.")
-    covered_end, gap_note = _covered_until(times, now, width)
+    covered_end, gap_note = covered_until(times, now, width)
     notes += gap_note
     eb = slo.error_budget
     ends = np.asarray(((times[:n_in] + width) - now) / pd.Timedelta(hours=1))
-    budget = _budget_draws(observed, bad_t[..., :n_in], total_t[..., :n_in], ends, eb)
+    budget = budget_draws(observed, bad_t[..., :n_in], total_t[..., :n_in], ends, eb)
     rules = tuple(rules) if rules is not None else default_rules(slo, now)
     wanted = list(dict.fromkeys([*horizons, *(r.long_window for r in rules)]))
-    burn, bad_h, more, unresolved = _horizon_draws(bad_t, total_t, times, now, covered_end,
+    burn, bad_h, more, unresolved = horizon_draws(bad_t, total_t, times, now, covered_end,
                                                    wanted, eb, width)
     notes += more
     able = usable_rules(slo, rules)

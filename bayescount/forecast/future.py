@@ -21,13 +21,22 @@ import pandas as pd
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.forecast._results import DEFAULT_SEED
 from bayescount.forecast.predictive import row_parameters
+from bayescount.forecast.rollup import sum_by_codes
 from bayescount.forecast.slo import parse_duration
-from bayescount.inference.predict import PredictiveParameters, sample_counts
+from bayescount.inference.fit import as_fit
+from bayescount.inference.predict import (
+    PredictiveParameters,
+    sample_counts,
+)
+from bayescount.prep.validate import validate_frame
 
 if TYPE_CHECKING:
     from bayescount.inference.fit import Fit
 
-__all__ = ["FutureDraws", "future_draws", "scale_traffic"]
+__all__ = ["FutureDraws", "TimeSums", "future_draws", "future_time_sums", "scale_traffic"]
+
+#: Counts (draws x rows) drawn at once by :func:`future_time_sums`.
+CHUNK_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -178,3 +187,112 @@ def future_draws(
     bad = sample_counts(scaled, rng).values
     rows = rows.reset_index(drop=True).assign(**{exposure: requests.mean(axis=(0, 1))})
     return FutureDraws(rows, bad, requests, time)
+
+
+@dataclass(frozen=True)
+class TimeSums:
+    """Predictive draws of bad and total events summed over the rows of each window start.
+
+    Attributes
+    ----------
+    times : pandas.DatetimeIndex
+        Window starts, sorted.
+    bad, total : numpy.ndarray
+        ``(chain, draw, time)`` sums (``total`` is a read-only broadcast view: a scenario's
+        totals are the same in every draw).
+    n_rows : int
+        Future rows summed.
+    n_before : int
+        Rows before ``since`` that were left out.
+    """
+
+    times: pd.DatetimeIndex
+    bad: np.ndarray
+    total: np.ndarray
+    n_rows: int
+    n_before: int
+
+
+def future_time_sums(
+    model: Fit,
+    future: pd.DataFrame,
+    *,
+    time: str | None = None,
+    since: pd.Timestamp | None = None,
+    random_seed: int | None = DEFAULT_SEED,
+    chunk_cells: int = CHUNK_CELLS,
+) -> TimeSums:
+    """Draw bad events of ``future``'s rows and sum them per window start, in chunks of draws.
+
+    The scenario path of :func:`future_draws` (totals = the error model's exposure
+    column) without holding ``draws x rows`` arrays: posterior draws are taken
+    ``chunk_cells / rows`` at a time (each chunk's parameters, counts and sums are
+    freed before the next), so memory is ``O(draws x windows + chunk_cells)``, in
+    proportion to the horizon. New labels and latent paths are drawn per posterior
+    draw, as in :func:`future_draws`.
+
+    Parameters
+    ----------
+    model : Fit
+        Fitted error-count model whose exposure is requests (or a fitted model).
+    future : pandas.DataFrame
+        Future rows: time, groups and the exposure column (>= 0).
+    time : str, optional
+        Time column; default the model's.
+    since : pandas.Timestamp, optional
+        Rows starting before it are left out (counted in ``n_before``).
+    random_seed : int or None
+        Seed of the draws (default 0).
+    chunk_cells : int
+        Counts drawn at once.
+
+    Returns
+    -------
+    TimeSums
+        Window starts and ``(chain, draw, time)`` sums of bad and total events.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        No time column.
+    SpecError
+        The model has no exposure.
+    """
+    model = as_fit(model)
+    time = time or model.schema.time
+    if time is None or time not in future:
+        raise ColumnNotFoundError(
+            f"The future table needs a time column (window starts); got time={time!r} and "
+            f"columns {list(future.columns)}. Pass time= or fit the model with a time column."
+        )
+    exposure = model.schema.exposure
+    if exposure is None:
+        raise SpecError("The error model has no exposure: fit it with requests as exposure.")
+    clean = validate_frame(future, model.schema, for_prediction=True)
+    stamps = pd.DatetimeIndex(clean[time])
+    n_before = 0
+    if since is not None:
+        keep = np.asarray(stamps >= pd.Timestamp(since))
+        n_before = int((~keep).sum())
+        clean, stamps = clean[keep], stamps[keep]
+    if len(clean) == 0:
+        return TimeSums(pd.DatetimeIndex([]), np.zeros((1, 1, 0)), np.zeros((1, 1, 0)), 0,
+                        n_before)
+    prepared = model.design.transform(clean, for_prediction=True)
+    times = stamps.unique().sort_values()
+    codes = times.get_indexer(stamps)
+    totals = sum_by_codes(prepared.exposure[None, :], codes, len(times))[0]
+    posterior = model.posterior
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    bad = np.empty((chains, draws, len(times)))
+    rng = np.random.default_rng(random_seed)
+    per_chunk = max(1, int(chunk_cells) // max(len(clean), 1))
+    for c in range(chains):
+        for start in range(0, draws, per_chunk):
+            part = posterior.isel(chain=[c], draw=slice(start, start + per_chunk))
+            params = model.predictive_parameters(prepared, rng=rng, posterior=part)
+            counts = sample_counts(params, rng).values.reshape(-1, len(clean))
+            bad[c, start:start + counts.shape[0]] = sum_by_codes(counts, codes, len(times))
+            del params, counts
+    total = np.broadcast_to(totals, bad.shape)  # the same in every draw: a view
+    return TimeSums(times, bad, total, len(clean), n_before)

@@ -149,6 +149,26 @@ class SLOSpec:
         start = at.normalize().replace(day=1)
         return start, start + pd.DateOffset(months=1)
 
+    def window_end(self, now: pd.Timestamp, elapsed: pd.Timedelta) -> pd.Timestamp:
+        """End of the current window: ``now + (length - elapsed)``, or the month's end.
+
+        Parameters
+        ----------
+        now : pandas.Timestamp
+            End of the observed period.
+        elapsed : pandas.Timedelta
+            How much of a rolling window has passed (ignored for a calendar month).
+
+        Returns
+        -------
+        pandas.Timestamp
+            When the current window ends.
+        """
+        now = pd.Timestamp(now)
+        if self.is_calendar:
+            return self.window_bounds(now)[1]
+        return now + (self.window_length() - pd.Timedelta(elapsed))
+
     def to_dict(self) -> dict[str, object]:
         """Return a JSON-serialisable dict."""
         return {

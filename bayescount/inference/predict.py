@@ -183,7 +183,10 @@ def draw_counts(
     psi: np.ndarray | None,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Draw counts (int64) of the family given by ``alpha`` / ``psi``; see :func:`count_intensities`."""
+    """Draw counts (int64) of the family given by ``alpha`` and ``psi``.
+
+    See :func:`count_intensities` for the families and their parameters.
+    """
     return rng.poisson(count_intensities(mu, alpha, psi, rng)).astype(np.int64)
 
 

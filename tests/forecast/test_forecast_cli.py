@@ -69,7 +69,7 @@ def test_slo_text_and_scale(files):
                           files / "sofar.csv", "--future", files / "future.csv", "--scale", 2,
                           "--seed", 1])
     assert code == 0, err
-    assert "P(exhaust) = " in out and "decision: " in out
+    assert "P(budget exhausted by " in out and "decision: " in out
 
 
 @pytest.mark.parametrize(

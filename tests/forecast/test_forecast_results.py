@@ -39,7 +39,7 @@ def test_burn_forecast_dict_is_strict_json(burn):
     assert payload["now"] == "2026-05-01T00:00:00"
     frame = burn.to_frame()
     assert list(frame["horizon"]) == ["1h", "6h", "1d", "3d", "window_end"]
-    assert "P(exhaust by" in burn._repr_html_()
+    assert "P(budget exhausted by" in burn._repr_html_()
 
 
 def test_burn_plot_is_a_fan_chart(burn):

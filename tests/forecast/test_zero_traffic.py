@@ -12,7 +12,7 @@ import pytest
 from forecast_fakes import truth_fit
 from test_forecast_cli import run
 
-from bayescount.exceptions import DataWarning, ExposureError
+from bayescount.exceptions import ExposureError
 from bayescount.forecast import (
     ObservedSoFar,
     SLOSpec,
@@ -29,8 +29,7 @@ def hourly():
     """An hourly NB fleet fitted on its truth, and the next two days with dark nights."""
     sim = simulate_telemetry(1, 2, 2, 48, family="negative_binomial", alpha=20.0,
                              window="1h", seed=21)
-    with pytest.warns(DataWarning, match="single label"):  # one region: its sd is the prior
-        model = truth_fit(sim.frame, sim.truth)
+    model = truth_fit(sim.frame, sim.truth)
     last = sim.frame[sim.frame["timestamp"] >= sim.frame["timestamp"].max()
                      - pd.Timedelta("47h")]
     future = last.drop(columns="errors").assign(
@@ -44,7 +43,7 @@ def test_forecast_burn_keeps_zero_traffic_windows_and_every_horizon(hourly):
     sim, model, future, night = hourly
     now = future["timestamp"].min()
     fc = forecast_burn(model, SLOSpec(0.99, "30d"), ObservedSoFar(0, 1e6, "20d", now),
-                       future, random_seed=2)
+                       future, random_seed=2, keep_rows=True)
     assert np.all(fc.future.bad[..., night] == 0)
     assert np.all(fc.future.total[..., night] == 0)
     # The dark nights do not break the table: 1h, 6h, 1d are all forecast, no gap note.
@@ -98,3 +97,17 @@ def test_slo_command_accepts_a_future_with_dark_nights(hourly, tmp_path):
     assert code == 0, err
     rows = pd.DataFrame(json.loads(out))
     assert (rows.loc[night, "mean"] == 0).all() and (rows.loc[~night, "mean"] > 0).all()
+
+
+def test_streamed_and_row_level_forecasts_agree_on_dark_nights(hourly):
+    sim, model, future, night = hourly
+    now = future["timestamp"].min()
+    args = (model, SLOSpec(0.99, "30d"), ObservedSoFar(0, 1e6, "20d", now), future)
+    streamed, rows = forecast_burn(*args), forecast_burn(*args, keep_rows=True)
+    assert streamed.future is None
+    dark = np.isin(streamed.draws["time"].values, future.loc[night, "timestamp"].values)
+    assert dark.sum() == 10
+    increments = np.diff(streamed.draws["cumulative_consumed"].values, axis=-1)
+    assert np.all(increments[..., dark[1:]] == 0)  # nothing is consumed in a dark hour
+    means = [float(fc.draws["burn_rate"].sel(horizon="1d").mean()) for fc in (streamed, rows)]
+    assert means[0] == pytest.approx(means[1], rel=0.05)
