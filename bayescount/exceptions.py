@@ -19,6 +19,8 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
     ├── SpecError (ValueError)             an invalid model specification or prior
     ├── NotFittedError                     a fitted-only method called before ``fit``
     ├── SamplerError                       the sampler failed or is not available
+    ├── ExecutorError                      an executor cannot start, reach its scheduler
+    │                                      or lost a worker it cannot replace
     └── FitFileError                       a saved fit that cannot be trusted
         ├── ForeignFileError               not a bayescount fit file
         ├── CorruptFitFileError            truncated / unreadable / inconsistent
@@ -41,6 +43,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "DuplicateRowError",
+    "ExecutorError",
     "ExposureError",
     "FitFileError",
     "ForeignFileError",
@@ -105,6 +108,10 @@ class NotFittedError(BayescountError):
 
 class SamplerError(BayescountError):
     """The sampler failed or is not installed."""
+
+
+class ExecutorError(BayescountError):
+    """An executor cannot start, cannot reach its scheduler, or lost a worker for good."""
 
 
 class FitFileError(BayescountError):
