@@ -400,6 +400,8 @@ class DaskExecutor(JobExecutor):
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # no dashboard; its HTTP server (health, metrics) on any free port, not 8787
+            scheduler_kwargs={"dashboard_address": ":0"},
             silence_logs=logging.ERROR,
         )
         try:
