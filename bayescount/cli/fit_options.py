@@ -190,7 +190,8 @@ def executor_from_args(args: argparse.Namespace) -> str:
     Raises
     ------
     SpecError
-        ``--serial`` together with another ``--executor``.
+        ``--serial`` together with another ``--executor``, or ``--scheduler`` with an
+        executor other than Dask.
     """
     chosen = args.executor
     if getattr(args, "serial", False):
@@ -200,4 +201,6 @@ def executor_from_args(args: argparse.Namespace) -> str:
         chosen = "serial"
     if chosen is None:
         chosen = "dask" if args.scheduler else args.executor_default
+    if args.scheduler and chosen != "dask":
+        raise SpecError(f"--scheduler needs --executor dask, not {chosen}.")
     return chosen

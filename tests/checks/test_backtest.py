@@ -312,3 +312,26 @@ def test_cli_refuses_bad_input(tmp_path, fleet, monkeypatch, fake_sampler, capsy
     assert "must be >= 1, got 0" in capsys.readouterr().err
     with pytest.raises(SpecError, match="time column"):  # main() prints it, exit code 2
         _cli(base, monkeypatch, fake_sampler)
+
+
+def test_cli_executor_options():
+    import argparse
+
+    from bayescount.cli import backtest_commands
+    from bayescount.cli.fit_options import executor_from_args
+
+    parser = argparse.ArgumentParser(prog="bayescount")
+    backtest_commands.register(parser.add_subparsers(dest="command", required=True))
+
+    def chosen(*argv):
+        return executor_from_args(parser.parse_args(
+            ["backtest", "data.csv", "--counts", "y", "--no-exposure", *argv]))
+
+    assert chosen() == "processes"  # the backtest default
+    assert chosen("--serial") == chosen("--executor", "serial") == "serial"
+    assert chosen("--executor", "dask") == "dask"
+    assert chosen("--scheduler", "tcp://10.0.0.1:8786") == "dask"
+    with pytest.raises(SpecError, match="--serial .* conflicts with --executor dask"):
+        chosen("--serial", "--executor", "dask")
+    with pytest.raises(SpecError, match="--scheduler needs --executor dask, not serial"):
+        chosen("--serial", "--scheduler", "tcp://10.0.0.1:8786")
