@@ -36,6 +36,7 @@ import pickle
 import socket
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescount._warnings import warn
 from bayescount.exceptions import SpecError
 from bayescount.inference.compiled import CompiledSampler, data_updates
 from bayescount.inference.convergence import ConvergenceThresholds, check_convergence
@@ -149,6 +151,10 @@ class FitResult:
         Time sampling.
     worker : str
         ``host:pid`` of the process that ran the job.
+    warnings : tuple of (type, str)
+        Warnings the job issued on a worker process (category, message); the driver
+        issues them again here. Empty for jobs run in this process (their warnings
+        were issued directly).
     """
 
     key: Hashable
@@ -157,6 +163,7 @@ class FitResult:
     compile_seconds: float
     sample_seconds: float
     worker: str
+    warnings: tuple[tuple[type[Warning], str], ...] = ()
 
 
 # ------------------------------------------------------------ compiled models
@@ -258,8 +265,19 @@ class _Task:
     sample_fn: SampleFn | None
     thresholds: ConvergenceThresholds | None
     cores: int | None
+    capture_warnings: bool = False
 
     def __call__(self, job: FitJob) -> FitResult:
+        if not self.capture_warnings:
+            return self._run(job)
+        # On a worker process nobody sees a warning: record it for the caller.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = self._run(job)
+        seen = tuple(dict.fromkeys((w.category, str(w.message)) for w in caught))
+        return dataclasses.replace(result, warnings=seen)
+
+    def _run(self, job: FitJob) -> FitResult:
         from bayescount.models.parameterization import choose_parameterization
 
         design, prepared, times = _encode(job)
@@ -354,6 +372,10 @@ def run_fits(
         Limits of each fit's convergence gate (no warning is issued here; the caller
         reports failed gates).
 
+    Warnings a job issues on a worker process (e.g. rows dropped while validating a
+    table) are recorded there and issued again here, once per distinct message, so
+    every executor warns alike.
+
     Returns
     -------
     list of FitResult
@@ -370,7 +392,7 @@ def run_fits(
         return []
     with open_executor(executor, scheduler=scheduler, max_workers=max_workers) as ex:
         task = _Task(then=then, sample_fn=sample_fn, thresholds=thresholds,
-                     cores=ex.cores_per_job(len(jobs)))
+                     cores=ex.cores_per_job(len(jobs)), capture_warnings=not ex.in_process)
         start = time.perf_counter()
         try:
             results = ex.map(task, jobs)
@@ -378,4 +400,6 @@ def run_fits(
             if ex.in_process:
                 clear_compiled_models()
         log.info("%d fit(s) on %s in %.1fs", len(jobs), ex, time.perf_counter() - start)
+    for category, message in dict.fromkeys(w for r in results for w in r.warnings):
+        warn(message, category)
     return results

@@ -20,11 +20,11 @@ from bayescount.inference.executors import (
     FuturesExecutor,
     ProcessExecutor,
     SerialExecutor,
-    _flags_with_compiledir,
     open_executor,
     resolve_executor,
     worker_compiledir,
 )
+from bayescount.inference.executors._compiledir import _flags_with_compiledir
 from bayescount.inference.fit import Fit
 from bayescount.testing import prior_sampler, simulate_telemetry
 
@@ -201,3 +201,16 @@ def test_count_model_fit_goes_through_the_driver(table, monkeypatch):
     assert kwargs["executor"] == "serial" and kwargs["sample_fn"] is prior_sampler
     assert jobs[0].config.random_seed == 4 and jobs[0].spec is model.spec
     assert model.fit_.sampler_config.random_seed == 4
+
+
+def test_warnings_on_workers_reach_the_caller_once(spec, table):
+    from bayescount.exceptions import DataWarning
+
+    frame = table.copy()
+    frame.loc[frame.index[:2], ["requests", "errors"]] = 0  # dropped, with a DataWarning
+    jobs = [FitJob(spec, frame, CONFIG, seed=s, key=s) for s in (1, 2)]
+    with pytest.warns(DataWarning, match="Dropped 2 rows with zero exposure") as caught:
+        results = run_fits(jobs, executor="processes", max_workers=2, sample_fn=prior_sampler,
+                           then=_mean_mu)
+    assert sum(issubclass(w.category, DataWarning) for w in caught) == 1  # not once per job
+    assert all(r.warnings and r.warnings[0][0] is DataWarning for r in results)
