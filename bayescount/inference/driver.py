@@ -72,9 +72,11 @@ CACHE_SIZE = 4
 Then = Callable[[Fit, "FitJob"], Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FitJob:
     """One fit for the driver: a spec, its rows, the sampler settings and a seed.
+
+    Frozen; compared and hashed by identity (it may hold a table).
 
     Attributes
     ----------
