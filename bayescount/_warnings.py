@@ -26,3 +26,8 @@ def find_stack_level() -> int:
 def warn(message: str, category: type[Warning]) -> None:
     """Issue ``message`` as ``category`` attributed to the caller's own code."""
     warnings.warn(message, category, stacklevel=find_stack_level())
+
+
+def warn_deprecated(message: str) -> None:
+    """Issue a :class:`FutureWarning` (an old name that still works for one release)."""
+    warnings.warn(message, FutureWarning, stacklevel=find_stack_level())

@@ -11,9 +11,11 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from bayescount.exceptions import NotFittedError
+from bayescount._warnings import warn
+from bayescount.exceptions import ConvergenceWarning, NotFittedError
 from bayescount.inference.convergence import ConvergenceReport, ConvergenceThresholds
-from bayescount.inference.fit import Fit, fit_table, package_versions, prepare_training
+from bayescount.inference.driver import FitJob, run_fits
+from bayescount.inference.fit import Fit, package_versions, prepare_training
 from bayescount.inference.predict import Prediction
 from bayescount.inference.sampling import SampleFn, SamplerConfig, run_sampler
 from bayescount.models.builder import build_model
@@ -21,7 +23,7 @@ from bayescount.models.priors import Priors
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.schema import CountSchema
-from bayescount.prep.seasonality import Seasonality, parse_seasonality
+from bayescount.prep.seasonality import Seasonality
 
 __all__ = ["CountModel", "package_versions"]
 
@@ -93,30 +95,24 @@ class CountModel:
         latent_by: str | None = None,
         timezone: str | None = None,
     ) -> None:
-        schema = CountSchema(
-            counts=counts,
-            exposure=exposure,
-            exposure_unit=exposure_unit,
+        self.spec = ModelSpec.from_options(
+            counts,
+            exposure,
             time=time,
-            groups=tuple(groups),
+            groups=groups,
             nesting=nesting,
-            covariates=tuple(covariates),
-            timezone=timezone,
-        )
-        components = (
-            parse_seasonality(seasonality) if isinstance(seasonality, str) else tuple(seasonality)
-        )
-        self.spec = ModelSpec(
-            schema=schema,
-            family=family,  # type: ignore[arg-type]
-            seasonality=components,
+            covariates=covariates,
+            family=family,
+            seasonality=seasonality,
+            priors=priors,
+            exposure_unit=exposure_unit,
             dispersion_by=dispersion_by,
             dispersion_scales_with_exposure=dispersion_scales_with_exposure,
-            parameterization=parameterization or {},
+            parameterization=parameterization,
             centered_threshold=centered_threshold,
-            priors=priors or Priors(),
             latent=latent,
             latent_by=latent_by,
+            timezone=timezone,
         )
 
     @classmethod
@@ -187,6 +183,9 @@ class CountModel:
     ) -> CountModel:
         """Validate and encode ``data``, sample with NUTS and run the convergence gate.
 
+        The fit runs in this process through the fitting driver
+        (:func:`bayescount.inference.run_fits`), as every fit of bayescount does.
+
         Returns ``self``; the result is :attr:`fit_`, a frozen :class:`~bayescount.Fit`
         (``idata_``, ``design_``, ``parameterization_``, ``sampler_config_``,
         ``convergence_`` and ``versions_`` are views of it). See
@@ -219,9 +218,16 @@ class CountModel:
             log_likelihood=log_likelihood,
             mass_matrix=mass_matrix,  # type: ignore[arg-type]
         )
-        self.fit_ = fit_table(
-            self.spec, data, config, thresholds=thresholds, sample_fn=sample_fn
+        (result,) = run_fits(
+            [FitJob(self.spec, data, config)],
+            executor="serial",
+            sample_fn=sample_fn,
+            thresholds=thresholds,
         )
+        fit: Fit = result.value
+        if not fit.convergence.passed:
+            warn(str(fit.convergence), ConvergenceWarning)
+        self.fit_ = fit
         return self
 
     # ------------------------------------------------------------- fitted views

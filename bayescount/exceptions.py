@@ -22,6 +22,8 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
     ├── NotFittedError                     a fitted-only method called before ``fit``
     ├── SamplerError                       the sampler failed or is not available
     ├── OutputError                        an output file cannot be written (nothing was)
+    ├── ExecutorError                      an executor cannot start, reach its scheduler
+    │                                      or lost a worker it cannot replace
     └── FitFileError                       a saved fit that cannot be trusted
         ├── ForeignFileError               not a bayescount fit file
         ├── CorruptFitFileError            truncated / unreadable / inconsistent
@@ -50,6 +52,7 @@ __all__ = [
     "DataWarning",
     "DesignError",
     "DuplicateRowError",
+    "ExecutorError",
     "ExposureError",
     "FitFileError",
     "FitInterrupted",
@@ -126,6 +129,10 @@ class NotFittedError(BayescountError):
 
 class SamplerError(BayescountError):
     """The sampler failed or is not installed."""
+
+
+class ExecutorError(BayescountError):
+    """An executor cannot start, cannot reach its scheduler, or lost a worker for good."""
 
 
 class FitFileError(BayescountError):

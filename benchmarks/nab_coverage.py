@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayescount import CountModel
+from bayescount import CountModel, SamplerConfig
 from bayescount.checks.backtest import BacktestReport, backtest
 from bayescount.exceptions import ConvergenceWarning
 from bayescount.inference.sampling import run_sampler
@@ -75,7 +75,7 @@ def load_five_minute(ticker: str) -> pd.DataFrame:
 
 
 def run(frame: pd.DataFrame, seasonality: str, *, origins: int, horizon: int,
-        train_days: int | None, options: dict, fit: dict, seed: int,
+        train_days: int | None, options: dict, fit: SamplerConfig, seed: int,
         **kwargs) -> BacktestReport:
     if train_days is not None:
         first_origin = frame["time"].max() - horizon * origins * infer_step(frame["time"])
@@ -84,7 +84,7 @@ def run(frame: pd.DataFrame, seasonality: str, *, origins: int, horizon: int,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         report = backtest(model, frame.drop(columns="anomaly"), origins=origins,
-                          horizon=horizon, fit_kwargs=fit, levels=LEVELS, random_seed=seed,
+                          horizon=horizon, config=fit, levels=LEVELS, random_seed=seed,
                           **kwargs)
     for w in caught:
         print(f"  warning: {w.message}")
@@ -162,7 +162,7 @@ def main() -> None:
                         help="fit the 5-minute counts instead of hourly sums (12x the rows)")
     parser.add_argument("--json", type=Path, help="write all numbers to this JSON file")
     args = parser.parse_args()
-    fit = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
+    fit = SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains)
     steps = 12 if args.five_minute else 1  # time steps per hour
     results: dict = {"fit": fit, "runs": [], "aggregation": "5-minute counts"
                      if args.five_minute else "hourly sums of 5-minute counts"}
@@ -174,7 +174,7 @@ def main() -> None:
             start = time.perf_counter()
             report = run(frame, seasonality, origins=1, horizon=168 * steps,
                          train_days=train_days, options=options,
-                         fit=fit, seed=args.seed, parallel=False)
+                         fit=fit, seed=args.seed, executor="serial")
             print(f"\n== {ticker} / {variant}: last week held out "
                   f"({time.perf_counter() - start:.0f}s)\n{report}")
             diag = diagnose(report, frame)
@@ -185,7 +185,7 @@ def main() -> None:
             if args.daily:
                 daily = run(frame, seasonality, origins=7, horizon=24 * steps,
                             train_days=train_days, options=options,
-                            fit=fit, seed=args.seed, parallel=False)
+                            fit=fit, seed=args.seed, executor="serial")
                 print(f"-- {ticker} / {variant}: 7 daily origins x 24 h\n{daily}")
                 results["runs"].append({"series": ticker, "variant": variant,
                                         "scheme": "7 daily origins", "report": daily.to_dict(),
@@ -197,7 +197,7 @@ def main() -> None:
                 start = time.perf_counter()
                 rep = run(frame, seasonality, origins=7, horizon=24 * steps,
                           train_days=train_days, options=options,
-                          fit=fit, seed=args.seed, parallel=False, **kwargs)
+                          fit=fit, seed=args.seed, executor="serial", **kwargs)
                 timings[name] = {"wall_seconds": time.perf_counter() - start,
                                  "compile_seconds": rep.compile_seconds,
                                  "sample_seconds": rep.sample_seconds}

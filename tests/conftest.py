@@ -10,67 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 import pytest
-import xarray as xr
-from pytensor.compile.mode import Mode
 
 from bayescount import ConvergenceThresholds
-from bayescount.inference.sampling import SamplerConfig
-from bayescount.testing import simulate_telemetry
+from bayescount.testing import prior_sampler, simulate_telemetry
 
-#: Compile graphs with neither rewrites nor C code: the fake draws once, so compiling
-#: fast matters more than running fast.
-FAST = {"mode": Mode(linker="py", optimizer=None)}
-
-
-def fake_tree(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
-    """Return a fit-shaped DataTree of ``model`` built from prior draws (no NUTS).
-
-    The posterior holds ``config.chains * config.draws`` prior draws of every free
-    variable and deterministic, reshaped to ``(chain, draw, ...)``; ``sample_stats``
-    has no divergences, iid normal energy and a constant tree size; ``observed_data``
-    and ``constant_data`` are the model's, as a real fit stores them.
-    """
-    chains, draws = config.chains, config.draws
-    with model:
-        prior = pm.sample_prior_predictive(
-            draws=chains * draws, random_seed=config.random_seed, compile_kwargs=FAST
-        )
-    flat = prior["prior"].to_dataset().isel(chain=0, drop=True)
-    posterior = xr.Dataset(
-        {
-            name: (
-                ("chain", "draw", *da.dims[1:]),
-                da.values.reshape(chains, draws, *da.shape[1:]),
-            )
-            for name, da in flat.data_vars.items()
-        },
-        coords={
-            "chain": np.arange(chains),
-            "draw": np.arange(draws),
-            **{k: v for k, v in flat.coords.items() if k != "draw"},
-        },
-    )
-    rng = np.random.default_rng(config.random_seed)
-    shape = (chains, draws)
-    stats = xr.Dataset(
-        {
-            "diverging": (("chain", "draw"), np.zeros(shape, dtype=bool)),
-            "maxdepth_reached": (("chain", "draw"), np.zeros(shape, dtype=bool)),
-            "energy": (("chain", "draw"), rng.normal(size=shape)),
-            "n_steps": (("chain", "draw"), np.full(shape, 7.0)),
-        },
-        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
-    )
-    return xr.DataTree.from_dict(
-        {
-            "posterior": posterior,
-            "sample_stats": stats,
-            "observed_data": prior["observed_data"].to_dataset(),
-            "constant_data": prior["constant_data"].to_dataset(),
-        }
-    )
+#: The fake sampler (moved to :func:`bayescount.testing.prior_sampler`, where worker
+#: processes and Dask workers can import it).
+fake_tree = prior_sampler
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Every ``bayescount`` command of the README's bash blocks runs as written (issue 12).
 
 The blocks are parsed from README.md (continuation lines joined, comments dropped,
-``make`` lines skipped) and run in order through ``bayescount.cli.main.main`` in a
+``make`` lines skipped) and run in order through ``bayescount.cli.app.main`` in a
 scratch directory where ``data/`` points at the repository's bundled data. Commands
 that sample get tiny sampler settings appended (``--draws 40 --tune 40 --chains 2``)
 and ``backtest`` two origins instead of four: only the sampler's workload changes.
@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--draws", "40", "--tune", "40", "--chains", "2"]
-cli_main = importlib.import_module("bayescount.cli.main")
+cli_main = importlib.import_module("bayescount.cli.app")
 
 
 def readme_commands(text: str) -> list[list[str]]:

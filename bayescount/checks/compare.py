@@ -7,6 +7,7 @@ inputs, counts the high Pareto-k observations and states a selection rule in wor
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
@@ -17,14 +18,19 @@ import arviz_stats as azs
 import numpy as np
 import pandas as pd
 
-from bayescount.exceptions import SpecError
-from bayescount.inference.fit import as_fit
-from bayescount.models.spec import FAMILIES
+from bayescount._warnings import warn
+from bayescount.checks._options import from_fit_kwargs
+from bayescount.exceptions import ConvergenceWarning, SpecError
+from bayescount.inference.convergence import ConvergenceThresholds
+from bayescount.inference.driver import FitJob, run_fits
+from bayescount.inference.executors import JobExecutor, open_executor
+from bayescount.inference.fit import Fit, as_fit
+from bayescount.inference.sampling import SampleFn, SamplerConfig, run_sampler
+from bayescount.models.spec import FAMILIES, as_spec
 from bayescount.results import html_block, json_safe
 
 if TYPE_CHECKING:
-    from bayescount.count_model import CountModel
-    from bayescount.inference.fit import Fit
+    import distributed
 
 __all__ = [
     "FAMILY_ORDER",
@@ -192,60 +198,96 @@ def _families(families: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(families))
 
 
-def _candidate(template: Mapping[str, Any] | CountModel, family: str) -> CountModel:
-    from bayescount.count_model import CountModel
-
-    if isinstance(template, CountModel):
-        spec = template.spec
-        nb_only = {}
-        if not family.endswith("negative_binomial"):
-            nb_only = {"dispersion_by": None, "dispersion_scales_with_exposure": False}
-        return CountModel.from_spec(dataclasses.replace(spec, family=family, **nb_only))
-    kwargs = dict(template)
-    kwargs.pop("family", None)
-    if not family.endswith("negative_binomial"):
-        kwargs.pop("dispersion_by", None)
-        kwargs.pop("dispersion_scales_with_exposure", None)
-    return CountModel(**kwargs, family=family)
-
-
 def compare_families(
     data: pd.DataFrame,
-    model_kwargs: Mapping[str, Any] | CountModel,
+    model_kwargs: Any,
     families: Sequence[str] = FAMILY_ORDER,
     fit_kwargs: Mapping[str, Any] | None = None,
+    *,
+    config: SamplerConfig | None = None,
+    thresholds: ConvergenceThresholds | None = None,
+    executor: str | JobExecutor | concurrent.futures.Executor | distributed.Client | None = None,
+    scheduler: str | None = None,
+    max_workers: int | None = None,
+    sample_fn: SampleFn | None = None,
 ) -> Comparison:
     """Fit one model per family on ``data`` and compare them by LOO.
+
+    The fits go through the fitting driver (:func:`bayescount.inference.run_fits`),
+    each with ``config.random_seed``, so every executor gives identical numbers.
 
     Parameters
     ----------
     data : pandas.DataFrame
         The training table.
-    model_kwargs : mapping or CountModel
+    model_kwargs : mapping, CountModel, Fit or ModelSpec
         Keyword arguments of :class:`~bayescount.CountModel` (``family`` is replaced),
-        or an unfitted model whose spec is reused with each family. Negative binomial
+        or a model or spec whose spec is reused with each family. Negative binomial
         options are dropped for the other families.
     families : sequence of str
         Candidate families.
     fit_kwargs : mapping, optional
-        Passed to :meth:`CountModel.fit`; ``log_likelihood`` is always ``True``.
+        Deprecated (``FutureWarning``): keyword arguments of :meth:`CountModel.fit`;
+        use ``config``, ``thresholds`` and ``sample_fn``.
+    config : SamplerConfig, optional
+        How to run NUTS (default ``SamplerConfig()``); ``log_likelihood`` is always
+        switched on.
+    thresholds : ConvergenceThresholds, optional
+        Limits of each fit's convergence gate.
+    executor : {"serial", "processes", "dask"}, distributed.Client or executor, optional
+        Where the fits run (default ``"serial"``; see
+        :mod:`bayescount.inference.executors`).
+    scheduler : str, optional
+        Address of a Dask scheduler (implies ``executor="dask"``).
+    max_workers : int, optional
+        Most local worker processes.
+    sample_fn : callable, optional
+        The sampler seam ``(pm.Model, SamplerConfig) -> DataTree`` (default
+        :func:`~bayescount.inference.run_sampler`).
+
+    Returns
+    -------
+    Comparison
+        Its ``models`` hold the :class:`~bayescount.Fit` of each family.
+
+    Raises
+    ------
+    SpecError
+        An unknown family or fewer than two.
+
+    Warns
+    -----
+    ConvergenceWarning
+        For each family whose fit fails the convergence gate.
     """
-    fit_kwargs = {**(fit_kwargs or {}), "log_likelihood": True}
-    fitted = {
-        family: _candidate(model_kwargs, family).fit(data, **fit_kwargs)
+    config, thresholds, extras = from_fit_kwargs(fit_kwargs, config, thresholds)
+    sample_fn = sample_fn or extras.get("sample_fn") or run_sampler
+    config = dataclasses.replace(config or SamplerConfig(), log_likelihood=True)
+    # the negative binomial admits every option; with_family drops its own for the others
+    spec = as_spec(dict(model_kwargs, family="negative_binomial")
+                   if isinstance(model_kwargs, Mapping)
+                   else model_kwargs)
+    jobs = [
+        FitJob(spec.with_family(family), data, config, key=family)
         for family in _families(families)
-    }
+    ]
+    with open_executor(executor, scheduler=scheduler, max_workers=max_workers) as ex:
+        results = run_fits(jobs, executor=ex, sample_fn=sample_fn, thresholds=thresholds)
+    fitted: dict[str, Fit] = {res.key: res.value for res in results}
+    for family, fit in fitted.items():
+        if not fit.convergence.passed:
+            warn(f"{family}: {fit.convergence}", ConvergenceWarning)
     return compare_models(fitted)
 
 
 @dataclass(frozen=True)
 class FamilySelection:
-    """The chosen family, why, the comparison behind it and the fitted model."""
+    """The chosen family, why, the comparison behind it and its :class:`~bayescount.Fit`."""
 
     family: str
     reason: str
     comparison: Comparison
-    model: CountModel | None = field(default=None, repr=False, compare=False)
+    model: Fit | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable: ``family``, ``reason`` and the comparison."""
@@ -306,16 +348,23 @@ def choose_family(comparison: Comparison) -> tuple[str, str]:
 
 def select_family(
     data: pd.DataFrame,
-    model_kwargs: Mapping[str, Any] | CountModel,
+    model_kwargs: Any,
     families: Sequence[str] = FAMILY_ORDER,
     fit_kwargs: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> FamilySelection:
     """Fit each family, compare by LOO and pick one (``family="auto"``).
 
     The simplest family (order: poisson < negative_binomial < zero_inflated_poisson <
     zero_inflated_negative_binomial) whose ELPD is within 2 SE of the best wins; the
-    returned ``reason`` says so in words. Arguments as :func:`compare_families`.
+    returned ``reason`` says so in words. Arguments (``config``, ``thresholds``,
+    ``executor``, ...) as :func:`compare_families`.
+
+    Returns
+    -------
+    FamilySelection
+        The family, the reason, the comparison and the chosen family's fit.
     """
-    comparison = compare_families(data, model_kwargs, families, fit_kwargs)
+    comparison = compare_families(data, model_kwargs, families, fit_kwargs, **options)
     family, reason = choose_family(comparison)
     return FamilySelection(family, reason, comparison, comparison.models.get(family))

@@ -23,6 +23,7 @@ __all__ = [
     "incident",
     "path",
     "scenario",
+    "scheduler_address",
     "seasonality_spec",
     "slo_window",
     "text",
@@ -60,6 +61,20 @@ def path(value: str) -> str:
     """Accept a non-empty file path (whether it exists is checked when it is read)."""
     if not value.strip():
         raise argparse.ArgumentTypeError("expected a file path, got an empty string")
+    return value
+
+
+@_named("scheduler address")
+def scheduler_address(value: str) -> str:
+    """Accept a Dask scheduler address: ``[protocol://]host:port``, no blanks."""
+    host_port = value.split("://", 1)[-1]
+    host, _, port = host_port.rpartition(":")
+    if not value or value != value.strip() or " " in value or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected a scheduler address such as tcp://10.0.0.5:8786, got {value!r}"
+        )
+    if not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"port {port} is not in 1..65535")
     return value
 
 

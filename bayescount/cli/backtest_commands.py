@@ -14,7 +14,13 @@ from bayescount.checks.backtest import backtest
 from bayescount.checks.coverage import DEFAULT_LEVELS
 from bayescount.cli._shared import parse_levels, positive_int, print_json
 from bayescount.cli._types import column
-from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
+from bayescount.cli.fit_options import (
+    add_executor_options,
+    add_fit_options,
+    config_from_args,
+    executor_from_args,
+    model_from_args,
+)
 from bayescount.io import read_table
 from bayescount.io.tables import label_columns
 
@@ -33,11 +39,12 @@ def _backtest(args: argparse.Namespace) -> int:
         origins=args.origins,
         horizon=args.horizon,
         stride=args.stride,
-        fit_kwargs=fit_kwargs_from_args(args),
+        config=config_from_args(args),
         levels=args.levels,
         by=args.by,
         baseline=args.baseline,
-        parallel=not args.serial,
+        executor=executor_from_args(args),
+        scheduler=args.scheduler,
         max_workers=args.workers,
     )
     if args.json:
@@ -63,9 +70,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Cut DATA at --origins forecast origins (expanding training window), "
         "refit the model at each and score the --horizon time steps after it: coverage of "
         "central predictive intervals (randomised PIT and inclusive), CRPS, and MAE relative "
-        "to a naive baseline and to the mean count. The model is compiled once and re-used.",
+        "to a naive baseline and to the mean count. The model is compiled once per worker "
+        "and re-used; refits run on local worker processes (default), in this process, or "
+        "on a Dask cluster (--executor dask, --scheduler ADDR).",
     )
     add_fit_options(parser)
+    add_executor_options(parser, default="processes", serial_alias=True)
     bt = parser.add_argument_group("backtest")
     bt.add_argument("--origins", type=positive_int, default=3, metavar="K",
                     help="number of forecast origins (refits; default 3)")
@@ -80,10 +90,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt.add_argument("--baseline", choices=("auto", "seasonal_naive", "mean"), default="auto",
                     help="naive forecast of the relative MAE (default: seasonal naive when "
                     "the model is seasonal, else the training mean rate)")
-    bt.add_argument("--serial", action="store_true",
-                    help="refit in this process instead of parallel worker processes")
-    bt.add_argument("--workers", type=positive_int, default=None, metavar="N",
-                    help="most worker processes (default: CPU count, at most K)")
     bt.add_argument("--json", action="store_true", help="print JSON instead of tables")
     bt.add_argument("--strict", action="store_true",
                     help="exit 1 when coverage misses its band or a refit did not converge")

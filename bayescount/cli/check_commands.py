@@ -10,13 +10,20 @@ when a check flags a problem (2 for bad input, as every command).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from bayescount.checks.compare import choose_family, compare_families
 from bayescount.checks.coverage import DEFAULT_LEVELS, coverage_report
 from bayescount.checks.ppc import MAX_DRAWS, check_model
 from bayescount.cli._shared import number_in, parse_levels, positive_int, print_json, seed
 from bayescount.cli._types import column, path
-from bayescount.cli.fit_options import add_fit_options, fit_kwargs_from_args, model_from_args
+from bayescount.cli.fit_options import (
+    add_executor_options,
+    add_fit_options,
+    config_from_args,
+    executor_from_args,
+    model_from_args,
+)
 from bayescount.io import load_fit, read_table
 from bayescount.io.tables import label_columns
 from bayescount.models.spec import FAMILIES
@@ -87,10 +94,13 @@ def _coverage(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     template = model_from_args(args)
     data = read_table(args.data, text_columns=label_columns(template))
-    kwargs = fit_kwargs_from_args(args)
+    config = config_from_args(args)
     if args.json:  # the sampler's progress bars would interleave with the JSON on stdout
-        kwargs["progressbar"] = False
-    comparison = compare_families(data, template, args.families, kwargs)
+        config = dataclasses.replace(config, progressbar=False)
+    comparison = compare_families(
+        data, template, args.families, config=config,
+        executor=executor_from_args(args), scheduler=args.scheduler, max_workers=args.workers,
+    )
     family, reason = choose_family(comparison)
     if args.json:
         print_json({"selected": family, "reason": reason} | comparison.to_dict())
@@ -166,9 +176,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="fit several families and compare them by LOO",
         description="Fits one model per family (with the pointwise log-likelihood), "
         "compares them by PSIS-LOO and selects the simplest family within 2 SE of the "
-        "best. --family is ignored; use --families.",
+        "best. --family is ignored; use --families. The fits run in this process unless "
+        "--executor says otherwise.",
     )
     add_fit_options(compare)
+    add_executor_options(compare, default="serial")
     compare.add_argument("--families", type=parse_families, default=FAMILIES,
                          metavar="F,F,...", help=f"families to compare (default all: "
                          f"{','.join(FAMILIES)})")

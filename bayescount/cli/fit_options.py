@@ -1,8 +1,10 @@
 """The table, column, model and sampler options of every command that fits a model.
 
 ``fit``, ``backtest`` and ``compare`` add them with :func:`add_fit_options` and read
-them back with :func:`model_from_args` and :func:`fit_kwargs_from_args`, so every
-command spells the model the same way.
+them back with :func:`model_from_args` and :func:`config_from_args` (or
+:func:`fit_kwargs_from_args`), so every command spells the model the same way.
+Commands that run many fits add :func:`add_executor_options` (``--executor``,
+``--scheduler``, ``--workers``) and read them with :func:`executor_from_args`.
 """
 
 from __future__ import annotations
@@ -12,16 +14,27 @@ import dataclasses
 from typing import Any
 
 from bayescount.cli._shared import int_at_least, number_in, positive_int, seed
-from bayescount.cli._types import column, covariate_term, path, seasonality_spec, time_zone
+from bayescount.cli._types import (
+    column,
+    covariate_term,
+    path,
+    scheduler_address,
+    seasonality_spec,
+    time_zone,
+)
 from bayescount.count_model import CountModel
 from bayescount.exceptions import SpecError
+from bayescount.inference.executors import EXECUTORS, SCHEDULER_ENV
 from bayescount.inference.fit import Fit
-from bayescount.inference.sampling import SAMPLERS
+from bayescount.inference.sampling import SAMPLERS, SamplerConfig
 from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS
 
 __all__ = [
+    "add_executor_options",
     "add_fit_options",
     "add_timezone_option",
+    "config_from_args",
+    "executor_from_args",
     "fit_kwargs_from_args",
     "model_from_args",
     "with_timezone",
@@ -164,3 +177,73 @@ def fit_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "sampler": args.sampler,
         "target_accept": args.target_accept,
     }
+
+
+def config_from_args(args: argparse.Namespace) -> SamplerConfig:
+    """Return the :class:`~bayescount.inference.SamplerConfig` of :func:`add_fit_options` args."""
+    return SamplerConfig(
+        sampler=args.sampler,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        random_seed=args.seed,
+        target_accept=args.target_accept,
+    )
+
+
+def add_executor_options(
+    parser: argparse.ArgumentParser, *, default: str, serial_alias: bool = False
+) -> None:
+    """Add ``--executor``, ``--scheduler`` and ``--workers`` (and ``--serial``) to ``parser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    default : {"serial", "processes", "dask"}
+        The executor without ``--executor`` (and without ``--scheduler``).
+    serial_alias : bool
+        Also add ``--serial``, a silent alias of ``--executor serial`` kept for
+        scripts written before ``--executor`` existed.
+    """
+    group = parser.add_argument_group("execution")
+    group.add_argument(
+        "--executor", choices=EXECUTORS, default=None,
+        help=f"where the fits run: in this process, on local worker processes, or on a "
+        f"Dask cluster (default {default})",
+    )
+    group.add_argument(
+        "--scheduler", type=scheduler_address, metavar="ADDR", default=None,
+        help=f"address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies "
+        f"--executor dask; default ${SCHEDULER_ENV}, else a local cluster started and "
+        "stopped by this command)",
+    )
+    group.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                       help="most local worker processes (default: CPU count, at most one "
+                       "per fit)")
+    if serial_alias:
+        group.add_argument("--serial", action="store_true",
+                           help="alias of --executor serial")
+    parser.set_defaults(executor_default=default)
+
+
+def executor_from_args(args: argparse.Namespace) -> str:
+    """Return the executor name chosen by :func:`add_executor_options` args.
+
+    Raises
+    ------
+    SpecError
+        ``--serial`` together with another ``--executor``, or ``--scheduler`` with an
+        executor other than Dask.
+    """
+    chosen = args.executor
+    if getattr(args, "serial", False):
+        if chosen not in (None, "serial"):
+            raise SpecError(f"--serial (an alias of --executor serial) conflicts with "
+                            f"--executor {chosen}.")
+        chosen = "serial"
+    if chosen is None:
+        chosen = "dask" if args.scheduler else args.executor_default
+    if args.scheduler and chosen != "dask":
+        raise SpecError(f"--scheduler needs --executor dask, not {chosen}.")
+    return chosen

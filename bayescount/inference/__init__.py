@@ -1,8 +1,10 @@
 """Run a PyMC model to an ``xarray.DataTree``, check convergence, draw predictions.
 
-:class:`CompiledSampler` compiles a model once and refits it on other data (backtests,
-SBC); :mod:`~bayescount.inference.predictive_cdf` holds the analytic predictive CDFs,
-tails and quantiles of count mixtures.
+:func:`run_fits` is the one fitting driver: :class:`FitJob` s in, results out, through
+an executor (:mod:`~bayescount.inference.executors`: this process, local processes or
+Dask). :class:`CompiledSampler` compiles a model once and refits it on other data
+(backtests, SBC); :mod:`~bayescount.inference.predictive_cdf` holds the analytic
+predictive CDFs, tails and quantiles of count mixtures.
 """
 
 from bayescount.inference.compiled import CompiledSampler, data_updates
@@ -10,6 +12,13 @@ from bayescount.inference.convergence import (
     ConvergenceReport,
     ConvergenceThresholds,
     check_convergence,
+)
+from bayescount.inference.driver import FitJob, FitResult, run_fits
+from bayescount.inference.executors import (
+    EXECUTORS,
+    JobExecutor,
+    open_executor,
+    resolve_executor,
 )
 from bayescount.inference.fit import Fit, as_fit, fit_table
 from bayescount.inference.predict import (
@@ -21,11 +30,15 @@ from bayescount.inference.predict import (
 from bayescount.inference.sampling import SAMPLERS, SamplerConfig, run_sampler
 
 __all__ = [
+    "EXECUTORS",
     "SAMPLERS",
     "CompiledSampler",
     "ConvergenceReport",
     "ConvergenceThresholds",
     "Fit",
+    "FitJob",
+    "FitResult",
+    "JobExecutor",
     "Prediction",
     "PredictiveParameters",
     "SamplerConfig",
@@ -33,7 +46,10 @@ __all__ = [
     "check_convergence",
     "data_updates",
     "fit_table",
+    "open_executor",
     "predictive_parameters",
+    "resolve_executor",
+    "run_fits",
     "run_sampler",
     "sample_counts",
 ]

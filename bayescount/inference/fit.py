@@ -4,7 +4,8 @@ Everything downstream — checks, forecasts, plots, reports, the fit file and th
 command line — takes a :class:`Fit` (or anything with a ``fit_`` attribute holding
 one, such as a fitted :class:`~bayescount.CountModel`, through :func:`as_fit`).
 :func:`fit_table` is the one path "table → validated rows → design → model → NUTS →
-convergence gate → Fit" that every fitting entry point uses.
+convergence gate → Fit"; the fitting driver (:mod:`bayescount.inference.driver`) runs
+it, or its compiled-model twin, for every fitting entry point.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from bayescount.prep.validate import validate_frame
 if TYPE_CHECKING:
     from bayescount.prep.timegrid import TimeGrid
 
-__all__ = ["Fit", "as_fit", "fit_table", "package_versions", "prepare_training"]
+__all__ = ["Fit", "as_fit", "fit_prepared", "fit_table", "package_versions", "prepare_training"]
 
 _VERSIONED = ("bayescount", "pymc", "pytensor", "nutpie", "arviz-base", "arviz-stats", "xarray",
               "numpy", "pandas")
@@ -389,6 +390,9 @@ def fit_table(
 ) -> Fit:
     """Validate ``frame``, build the model, sample with NUTS and run the convergence gate.
 
+    The single-job unit of the fitting driver (:func:`bayescount.inference.run_fits`),
+    which runs it in this process, in worker processes or on Dask workers.
+
     Parameters
     ----------
     spec : ModelSpec
@@ -417,15 +421,74 @@ def fit_table(
     FitInterrupted
         SIGINT or SIGTERM arrived while sampling (no partial fit is returned).
     """
+    clean, design, prepared = prepare_training(spec, frame)
+    times = clean[spec.schema.time] if spec.schema.time is not None else None
+    return fit_prepared(
+        spec, design, prepared, config, thresholds=thresholds, sample_fn=sample_fn,
+        emit_warning=emit_warning, times=times,
+    )
+
+
+def fit_prepared(
+    spec: ModelSpec,
+    design: Design,
+    prepared: PreparedData,
+    config: SamplerConfig,
+    *,
+    parameterization: Mapping[str, str] | None = None,
+    thresholds: ConvergenceThresholds | None = None,
+    sample_fn: SampleFn = run_sampler,
+    emit_warning: bool = True,
+    times: pd.Series | None = None,
+) -> Fit:
+    """Build the model of encoded rows, sample it and run the convergence gate.
+
+    :func:`fit_table` after validation and encoding; backtests call it with a design
+    fitted elsewhere (the full table's labels).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model.
+    design : Design
+        The encoding of ``prepared``.
+    prepared : PreparedData
+        Encoded training rows, dim ``obs``.
+    config : SamplerConfig
+        How to run NUTS.
+    parameterization : mapping, optional
+        ``"centered"`` / ``"non_centered"`` per level; default
+        :func:`~bayescount.models.choose_parameterization` on ``prepared``.
+    thresholds : ConvergenceThresholds, optional
+        Limits of the convergence gate.
+    sample_fn : callable
+        The sampler seam, ``(pm.Model, SamplerConfig) -> DataTree``.
+    emit_warning : bool
+        Warn with :class:`~bayescount.exceptions.ConvergenceWarning` when the gate fails.
+    times : pandas.Series, optional
+        The rows' timestamps, kept beside the constant data (dim ``obs``).
+
+    Returns
+    -------
+    Fit
+
+    Raises
+    ------
+    SamplerError
+        The sampler failed or is not installed.
+    """
     from bayescount.models.builder import build_model
     from bayescount.models.parameterization import choose_parameterization
 
-    clean, design, prepared = prepare_training(spec, frame)
-    how = choose_parameterization(spec, design, prepared)
+    how = (
+        dict(parameterization)
+        if parameterization is not None
+        else choose_parameterization(spec, design, prepared)
+    )
     model = build_model(spec, design, prepared, how)
     tree = sample_fn(model, config)
-    if spec.schema.time is not None:
-        _store_time(tree, clean[spec.schema.time])
+    if times is not None:
+        _store_time(tree, times)
     convergence = check_convergence(tree, thresholds, how, emit_warning=emit_warning)
     return Fit(
         spec=spec,

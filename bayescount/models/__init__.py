@@ -13,7 +13,7 @@ from bayescount.models.priors import (
     StudentT,
     prior_from_dict,
 )
-from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS, ModelSpec
+from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS, ModelSpec, as_spec
 from bayescount.models.zerosum import ZeroSumLayout
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Priors",
     "StudentT",
     "ZeroSumLayout",
+    "as_spec",
     "build_model",
     "choose_parameterization",
     "information_per_group",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, Literal
@@ -14,9 +16,9 @@ from bayescount.exceptions import SpecError
 from bayescount.models.priors import Priors
 from bayescount.prep.design import Design
 from bayescount.prep.schema import CountSchema
-from bayescount.prep.seasonality import Seasonality
+from bayescount.prep.seasonality import Seasonality, parse_seasonality
 
-__all__ = ["FAMILIES", "LATENT_KINDS", "LATENT_KEY", "PARAMETERIZATIONS", "ModelSpec"]
+__all__ = ["FAMILIES", "LATENT_KEY", "LATENT_KINDS", "PARAMETERIZATIONS", "ModelSpec", "as_spec"]
 
 #: Observation families.
 FAMILIES = (
@@ -138,6 +140,77 @@ class ModelSpec:
         if len(set(names)) != len(names):
             raise SpecError(f"Seasonality components repeat a name: {names}.")
 
+    @classmethod
+    def from_options(
+        cls,
+        counts: str,
+        exposure: str | None,
+        *,
+        time: str | None = None,
+        groups: Sequence[str] = (),
+        nesting: Literal["nested", "crossed"] = "nested",
+        covariates: Sequence[str] = (),
+        family: str = "poisson",
+        seasonality: str | Sequence[Seasonality] = (),
+        priors: Priors | None = None,
+        exposure_unit: str = "",
+        dispersion_by: str | None = None,
+        dispersion_scales_with_exposure: bool = False,
+        parameterization: Mapping[str, str] | None = None,
+        centered_threshold: float = 1.0,
+        latent: Literal["ar1", "ar1_laplace", "ar1_skew_laplace"] | None = None,
+        latent_by: str | None = None,
+        timezone: str | None = None,
+    ) -> ModelSpec:
+        """Build a spec from the keyword arguments of :class:`~bayescount.CountModel`.
+
+        The column options make the :class:`~bayescount.prep.schema.CountSchema`;
+        ``seasonality`` may be a string such as ``"daily,weekly"`` (see
+        :func:`~bayescount.prep.seasonality.parse_seasonality`). The other options are
+        those of this class.
+
+        Raises
+        ------
+        SpecError
+            An invalid option (the message names it and the valid choices).
+        """
+        schema = CountSchema(
+            counts=counts,
+            exposure=exposure,
+            exposure_unit=exposure_unit,
+            time=time,
+            groups=tuple(groups),
+            nesting=nesting,
+            covariates=tuple(covariates),
+            timezone=timezone,
+        )
+        components = (
+            parse_seasonality(seasonality) if isinstance(seasonality, str) else tuple(seasonality)
+        )
+        return cls(
+            schema=schema,
+            family=family,  # type: ignore[arg-type]
+            seasonality=components,
+            dispersion_by=dispersion_by,
+            dispersion_scales_with_exposure=dispersion_scales_with_exposure,
+            parameterization=dict(parameterization or {}),
+            centered_threshold=centered_threshold,
+            priors=priors or Priors(),
+            latent=latent,
+            latent_by=latent_by,
+        )
+
+    def with_family(self, family: str) -> ModelSpec:
+        """Return this spec with another observation family.
+
+        Negative binomial options (``dispersion_by``,
+        ``dispersion_scales_with_exposure``) are dropped for the other families.
+        """
+        nb_only: dict[str, Any] = {}
+        if not family.endswith("negative_binomial"):
+            nb_only = {"dispersion_by": None, "dispersion_scales_with_exposure": False}
+        return dataclasses.replace(self, family=family, **nb_only)  # type: ignore[arg-type]
+
     def _check_latent(self) -> None:
         if self.latent is None:
             if self.latent_by is not None:
@@ -232,3 +305,41 @@ class ModelSpec:
     def hash_of(d: dict[str, Any]) -> str:
         """SHA-256 of a spec dict as stored (files written by older versions included)."""
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+
+
+def as_spec(model: Any) -> ModelSpec:
+    """Return the :class:`ModelSpec` of ``model``.
+
+    Parameters
+    ----------
+    model : ModelSpec, object with a ``spec`` attribute, or mapping
+        A spec; a :class:`~bayescount.CountModel` or :class:`~bayescount.Fit` (their
+        ``spec``); or the keyword arguments of :class:`~bayescount.CountModel`
+        (:meth:`ModelSpec.from_options`).
+
+    Returns
+    -------
+    ModelSpec
+
+    Raises
+    ------
+    SpecError
+        ``model`` is none of these, or the options are invalid.
+    """
+    if isinstance(model, ModelSpec):
+        return model
+    if isinstance(getattr(model, "spec", None), ModelSpec):
+        return model.spec
+    if isinstance(model, Mapping):
+        options = dict(model)
+        try:
+            return ModelSpec.from_options(**options)
+        except TypeError as err:
+            raise SpecError(
+                f"Invalid model options {sorted(options)}: {err}; pass the keyword "
+                "arguments of CountModel (counts, exposure, time, groups, family, ...)."
+            ) from None
+    raise SpecError(
+        f"model must be a CountModel, a Fit, a ModelSpec or a dict of CountModel arguments, "
+        f"got {type(model).__name__}."
+    )

@@ -6,6 +6,7 @@ Used by the checks and plots tests (and worth moving to ``bayescount.testing``).
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -115,22 +116,31 @@ _SIM_ARGS = {
 }
 
 
-def truth_sampler(frame: pd.DataFrame, truth: dict, *, alpha: float | None = None):
+@dataclass(frozen=True, eq=False)
+class TruthSampler:
     """A stand-in for NUTS: posterior draws at ``truth`` with the pointwise log-likelihood.
 
     The family is read off the PyMC model (``inv_sqrt_alpha`` / ``psi``), so
-    :func:`bayescount.checks.compare_families` can fit every candidate with it.
+    :func:`bayescount.checks.compare_families` can fit every candidate with it. A
+    picklable object, so worker processes and Dask workers (with this directory on
+    their path) can run it.
     """
-    from scipy import stats
 
-    from bayescount.inference.predict import predictive_parameters
+    frame: pd.DataFrame
+    truth: dict
+    alpha: float | None = None
 
-    def sample(pm_model, config):
+    def __call__(self, pm_model, config):
+        from scipy import stats
+
+        from bayescount.inference.predict import predictive_parameters
+
         names = set(pm_model.named_vars)
         nb, zi = "inv_sqrt_alpha" in names, "psi" in names
         family = ("zero_inflated_" if zi else "") + ("negative_binomial" if nb else "poisson")
-        model = fake_fit(frame, truth, family=family, chains=config.chains, draws=config.draws,
-                         model_alpha=alpha, seed=config.random_seed or 0)
+        model = fake_fit(self.frame, self.truth, family=family, chains=config.chains,
+                         draws=config.draws, model_alpha=self.alpha,
+                         seed=config.random_seed or 0)
         prepared, _ = model.training_rows()
         params = predictive_parameters(model.idata_["posterior"].to_dataset(), model.spec,
                                        model.design_, prepared, rng=np.random.default_rng(0))
@@ -154,4 +164,7 @@ def truth_sampler(frame: pd.DataFrame, truth: dict, *, alpha: float | None = Non
             )
         return tree
 
-    return sample
+
+def truth_sampler(frame: pd.DataFrame, truth: dict, *, alpha: float | None = None):
+    """Return a :class:`TruthSampler` of ``frame`` at ``truth``."""
+    return TruthSampler(frame, truth, alpha)

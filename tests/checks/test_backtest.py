@@ -5,14 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayescount import ConvergenceThresholds, CountModel
-from bayescount.checks.backtest import BacktestReport, _origin_design, _shared_design, backtest
+from bayescount import ConvergenceThresholds, CountModel, SamplerConfig
+from bayescount.checks._backtest_jobs import origin_design, shared_design
+from bayescount.checks.backtest import BacktestReport, backtest
 from bayescount.exceptions import ColumnNotFoundError, ConvergenceWarning, SpecError
 from bayescount.prep.splits import rolling_origins
 from bayescount.testing import simulate_telemetry
 
 LOOSE = ConvergenceThresholds(min_ess=10, max_rhat=1.2, max_divergences=5, min_bfmi=0.0)
-FAKE_FIT = {"draws": 40, "chains": 2, "thresholds": LOOSE}
+FAKE = {"config": SamplerConfig(draws=40, chains=2), "thresholds": LOOSE, "executor": "serial"}
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def fleet():
 def fake_report(fleet, fake_sampler) -> BacktestReport:
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"],
                        seasonality="daily:1")
-    return backtest(model, fleet, origins=3, horizon=2, fit_kwargs=FAKE_FIT, parallel=False,
+    return backtest(model, fleet, origins=3, horizon=2, **FAKE,
                     random_seed=5, sample_fn=fake_sampler)
 
 
@@ -85,7 +86,7 @@ def test_plot_shows_coverage_by_horizon(fake_report):
 def test_same_seed_same_numbers_with_the_fake(fleet, fake_sampler, fake_report):
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"],
                        seasonality="daily:1")
-    again = backtest(model, fleet, origins=3, horizon=2, fit_kwargs=FAKE_FIT, parallel=False,
+    again = backtest(model, fleet, origins=3, horizon=2, **FAKE,
                      random_seed=5, sample_fn=fake_sampler)
     pd.testing.assert_frame_equal(again.rows, fake_report.rows)
 
@@ -103,8 +104,8 @@ def test_seasonal_naive_baseline_carries_the_rate_one_season_back(fake_sampler):
     frame = _daily_series()
     model = CountModel("y", "exposure", time="t", seasonality="daily:1")
     # horizon 30 > one day: rows 25..30 steps ahead look back two days
-    report = backtest(model, frame, origins=1, horizon=30, fit_kwargs=FAKE_FIT,
-                      parallel=False, random_seed=1, sample_fn=fake_sampler)
+    report = backtest(model, frame, origins=1, horizon=30, **FAKE, random_seed=1,
+                      sample_fn=fake_sampler)
     assert report.baseline == "seasonal_naive" and report.baseline_period == 24
     rows = report.rows
     np.testing.assert_allclose(rows["baseline"], rows["observed"])
@@ -114,8 +115,8 @@ def test_seasonal_naive_baseline_carries_the_rate_one_season_back(fake_sampler):
 def test_mean_baseline_is_the_training_rate_times_exposure(fake_sampler):
     frame = _daily_series()
     model = CountModel("y", "exposure", time="t", seasonality="daily:1")
-    report = backtest(model, frame, origins=1, horizon=5, baseline="mean", fit_kwargs=FAKE_FIT,
-                      parallel=False, random_seed=1, sample_fn=fake_sampler)
+    report = backtest(model, frame, origins=1, horizon=5, baseline="mean", **FAKE,
+                      random_seed=1, sample_fn=fake_sampler)
     train = frame.iloc[:-5]
     rate = train["y"].sum() / train["exposure"].sum()
     np.testing.assert_allclose(report.rows["baseline"], rate * frame["exposure"].iloc[-5:])
@@ -125,7 +126,7 @@ def test_seasonal_naive_needs_a_season_that_fits(fake_sampler, fleet):
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"])
     with pytest.raises(SpecError, match="seasonal_naive"):
         backtest(model, fleet, origins=1, horizon=2, baseline="seasonal_naive",
-                 fit_kwargs=FAKE_FIT, parallel=False, sample_fn=fake_sampler)
+                 **FAKE, sample_fn=fake_sampler)
 
 
 # ----------------------------------------------------------- design and inputs
@@ -136,7 +137,7 @@ def test_design_has_all_labels_and_earliest_training_constants(fleet):
     frame = frame.drop_duplicates(["timestamp", "region", "service"]).reset_index(drop=True)
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"])
     splits = rolling_origins(frame, "timestamp", origins=2, horizon=2)
-    design = _shared_design(frame, splits, model.spec)
+    design = shared_design(frame, splits, model.spec)
     assert "r0-new" in design.level("service").labels
     early, _ = model.prepare(splits[0].train)
     assert design.pooled_log_rate == early.pooled_log_rate
@@ -149,13 +150,13 @@ def test_latent_states_end_at_each_origin(fleet):
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"],
                        latent="ar1")
     splits = rolling_origins(fleet, "timestamp", origins=2, horizon=3)
-    design = _shared_design(fleet, splits, model.spec)
+    design = shared_design(fleet, splits, model.spec)
     for split in splits:
-        grid = _origin_design(design, split, model.spec).time_grid
+        grid = origin_design(design, split, model.spec).time_grid
         assert grid.origin == fleet["timestamp"].min()
         assert grid.origin + grid.step * (grid.length - 1) == split.origin
     plain = CountModel("errors", "requests", time="timestamp", groups=["region", "service"])
-    assert _origin_design(design, splits[0], plain.spec) is None
+    assert origin_design(design, splits[0], plain.spec) is None
 
 
 def test_label_absent_from_early_training_is_predicted(fake_sampler, fleet):
@@ -163,7 +164,7 @@ def test_label_absent_from_early_training_is_predicted(fake_sampler, fleet):
     late = frame["timestamp"] >= frame["timestamp"].min() + pd.Timedelta("21h")
     frame.loc[late & (frame["service"] == "r1-s1"), "service"] = "r1-s9"
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"])
-    report = backtest(model, frame, origins=2, horizon=2, fit_kwargs=FAKE_FIT, parallel=False,
+    report = backtest(model, frame, origins=2, horizon=2, **FAKE,
                       random_seed=2, sample_fn=fake_sampler)
     assert "r1-s9" in set(report.rows["service"])
     assert np.isfinite(report.rows["mean"]).all()
@@ -171,17 +172,17 @@ def test_label_absent_from_early_training_is_predicted(fake_sampler, fleet):
 
 def test_failed_gate_warns_once_naming_origins(fleet, fake_sampler):
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"])
-    strict = {**FAKE_FIT, "thresholds": ConvergenceThresholds(min_ess=10_000)}
+    strict = {**FAKE, "thresholds": ConvergenceThresholds(min_ess=10_000)}
     with pytest.warns(ConvergenceWarning, match=r"failed at 2 of 2 backtest origins \(\[0, 1\]\)"):
-        report = backtest(model, fleet, origins=2, horizon=1, fit_kwargs=strict,
-                          parallel=False, sample_fn=fake_sampler)
+        report = backtest(model, fleet, origins=2, horizon=1, sample_fn=fake_sampler, **strict)
     assert not report.converged
 
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"fit_kwargs": {"draw": 10}}, SpecError, "Unknown fit_kwargs"),
+        ({"executor": "threads"}, SpecError, "Unknown executor 'threads'"),
+        ({"executor": "processes", "scheduler": "tcp://x:1"}, SpecError, "needs executor='dask'"),
         ({"baseline": "naive"}, SpecError, "baseline must be"),
         ({"by": "zone"}, ColumnNotFoundError, "by='zone'"),
         ({"max_workers": 0}, SpecError, "max_workers"),
@@ -189,9 +190,25 @@ def test_failed_gate_warns_once_naming_origins(fleet, fake_sampler):
 )
 def test_bad_arguments_are_refused(fleet, fake_sampler, kwargs, error, match):
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"])
-    kwargs = {"fit_kwargs": FAKE_FIT, "sample_fn": fake_sampler, **kwargs}
+    kwargs = {**FAKE, "sample_fn": fake_sampler, **kwargs}
     with pytest.raises(error, match=match):
         backtest(model, fleet, origins=2, horizon=1, **kwargs)
+
+
+def test_old_keyword_names_work_for_one_release(fleet, fake_sampler, fake_report):
+    model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"],
+                       seasonality="daily:1")
+    old = {"draws": 40, "chains": 2, "thresholds": LOOSE, "random_seed": 5}
+    with pytest.warns(FutureWarning, match="fit_kwargs= is deprecated"), \
+            pytest.warns(FutureWarning, match="parallel= is deprecated"):
+        again = backtest(model, fleet, origins=3, horizon=2, fit_kwargs=old, parallel=False,
+                         sample_fn=fake_sampler)
+    assert again.executor == "serial"
+    pd.testing.assert_frame_equal(again.rows, fake_report.rows)
+    with pytest.warns(FutureWarning), pytest.raises(SpecError, match="Unknown fit_kwargs"):
+        backtest(model, fleet, fit_kwargs={"draw": 10}, sample_fn=fake_sampler)
+    with pytest.warns(FutureWarning), pytest.raises(SpecError, match="not both"):
+        backtest(model, fleet, executor="serial", parallel=True, sample_fn=fake_sampler)
 
 
 def test_backtest_needs_a_time_column(fleet):
@@ -209,15 +226,16 @@ def test_serial_and_parallel_give_identical_numbers():
     kwargs = {
         "origins": 2,
         "horizon": 2,
-        "fit_kwargs": {"draws": 100, "tune": 200, "chains": 2, "target_accept": 0.9,
-                       "thresholds": LOOSE},
+        "config": SamplerConfig(draws=100, tune=200, chains=2, target_accept=0.9),
+        "thresholds": LOOSE,
         "random_seed": 7,
     }
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        serial = backtest(model, frame, parallel=False, **kwargs)
-        parallel = backtest(model, frame, parallel=True, max_workers=2, **kwargs)
+        serial = backtest(model, frame, executor="serial", **kwargs)
+        parallel = backtest(model, frame, executor="processes", max_workers=2, **kwargs)
     assert serial.workers == 1 and parallel.workers == 2
+    assert (serial.executor, parallel.executor) == ("serial", "processes")
     assert serial.reused_compiled and parallel.reused_compiled
     # serially the model is compiled once and re-used by the second origin
     assert serial.origins[0].compile_seconds > 0 and serial.origins[1].compile_seconds == 0
@@ -261,8 +279,9 @@ def test_cli_backtest_json(tmp_path, fleet, monkeypatch, fake_sampler, capsys):
         code, calls = _cli(argv, monkeypatch, fake_sampler)
     assert code == 0
     (kwargs,) = calls
-    assert kwargs["origins"] == 2 and kwargs["horizon"] == 2 and kwargs["parallel"] is False
-    assert kwargs["levels"] == (0.5, 0.9) and kwargs["fit_kwargs"]["random_seed"] == 3
+    assert kwargs["origins"] == 2 and kwargs["horizon"] == 2 and kwargs["executor"] == "serial"
+    assert kwargs["levels"] == (0.5, 0.9) and kwargs["config"].random_seed == 3
+    assert kwargs["config"].draws == 30 and kwargs["scheduler"] is None
     doc = json.loads(capsys.readouterr().out)
     assert doc["coverage"]["levels"] == [0.5, 0.9]
     assert set(doc["point_metrics"]["horizons"]) == {"1", "2"}
@@ -293,3 +312,26 @@ def test_cli_refuses_bad_input(tmp_path, fleet, monkeypatch, fake_sampler, capsy
     assert "must be >= 1, got 0" in capsys.readouterr().err
     with pytest.raises(SpecError, match="time column"):  # main() prints it, exit code 2
         _cli(base, monkeypatch, fake_sampler)
+
+
+def test_cli_executor_options():
+    import argparse
+
+    from bayescount.cli import backtest_commands
+    from bayescount.cli.fit_options import executor_from_args
+
+    parser = argparse.ArgumentParser(prog="bayescount")
+    backtest_commands.register(parser.add_subparsers(dest="command", required=True))
+
+    def chosen(*argv):
+        return executor_from_args(parser.parse_args(
+            ["backtest", "data.csv", "--counts", "y", "--no-exposure", *argv]))
+
+    assert chosen() == "processes"  # the backtest default
+    assert chosen("--serial") == chosen("--executor", "serial") == "serial"
+    assert chosen("--executor", "dask") == "dask"
+    assert chosen("--scheduler", "tcp://10.0.0.1:8786") == "dask"
+    with pytest.raises(SpecError, match="--serial .* conflicts with --executor dask"):
+        chosen("--serial", "--executor", "dask")
+    with pytest.raises(SpecError, match="--scheduler needs --executor dask, not serial"):
+        chosen("--serial", "--scheduler", "tcp://10.0.0.1:8786")

@@ -11,6 +11,7 @@ from fakefit_helpers import fake_fit, truth_sampler
 
 from bayescount import ConvergenceThresholds, CountModel, load
 from bayescount.checks import residual_diagnostics
+from bayescount.checks.compare import compare_families
 from bayescount.cli import check_commands
 from bayescount.testing import simulate_telemetry
 
@@ -105,17 +106,33 @@ def test_compare_command(cli, saved, monkeypatch):
     train = sim.frame[sim.frame["timestamp"] < np.sort(sim.frame["timestamp"].unique())[40]]
     sampler = truth_sampler(train, sim.truth)
     loose = ConvergenceThresholds(min_ess=50, max_rhat=1.2)
-    monkeypatch.setattr(check_commands, "fit_kwargs_from_args", lambda args: {
-        "draws": args.draws, "chains": args.chains, "random_seed": args.seed,
-        "sample_fn": sampler, "thresholds": loose})
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(dict(kwargs))
+        kwargs.update(executor="serial", scheduler=None)  # only the arguments matter here
+        return compare_families(*args, sample_fn=sampler, thresholds=loose, **kwargs)
+
+    monkeypatch.setattr(check_commands, "compare_families", spy)
     code, out, _ = cli("compare", root / "train.csv", *COLUMNS, "--draws", 100, "--chains", 2,
-                       "--families", "negative_binomial,poisson", "--json")
+                       "--seed", 4, "--families", "negative_binomial,poisson", "--json")
     assert code == 0
+    (kwargs,) = calls
+    assert kwargs["executor"] == "serial" and kwargs["scheduler"] is None
+    assert kwargs["config"].draws == 100 and kwargs["config"].random_seed == 4
     doc = json.loads(out)
     assert doc["selected"] == "negative_binomial" and doc["best"] == "negative_binomial"
     assert [m["name"] for m in doc["models"]] == ["negative_binomial", "poisson"]
     with pytest.raises(SystemExit):
         cli("compare", root / "train.csv", *COLUMNS, "--families", "poisson")
+    code, _, _ = cli("compare", root / "train.csv", *COLUMNS, "--draws", 100, "--chains", 2,
+                     "--families", "negative_binomial,poisson", "--executor", "dask",
+                     "--scheduler", "tcp://10.0.0.1:8786", "--json")
+    assert code == 0 and calls[-1]["executor"] == "dask"
+    assert calls[-1]["scheduler"] == "tcp://10.0.0.1:8786"
+    code, _, err = cli("compare", root / "train.csv", *COLUMNS, "--executor", "processes",
+                       "--scheduler", "tcp://10.0.0.1:8786")
+    assert code == 2 and "--scheduler needs --executor dask, not processes" in err
 
 
 @pytest.mark.fit

@@ -7,7 +7,7 @@ import json
 import pytest
 from fakefit_helpers import fake_fit, truth_sampler
 
-from bayescount import ConvergenceThresholds
+from bayescount import ConvergenceThresholds, SamplerConfig
 from bayescount.checks.compare import (
     Comparison,
     ComparisonRow,
@@ -17,6 +17,7 @@ from bayescount.checks.compare import (
     select_family,
 )
 from bayescount.exceptions import SpecError
+from bayescount.inference.fit import Fit
 from bayescount.testing import simulate_telemetry
 
 LOOSE = ConvergenceThresholds(min_ess=50, max_rhat=1.2)
@@ -72,10 +73,13 @@ def nb_data():
 
 
 def test_compare_families_prefers_the_true_family(nb_data):
-    fit_kwargs = {"draws": 100, "chains": 2, "random_seed": 1, "thresholds": LOOSE,
-                  "sample_fn": truth_sampler(nb_data.frame, nb_data.truth)}
-    selection = select_family(nb_data.frame, MODEL, ("poisson", "negative_binomial"), fit_kwargs)
+    selection = select_family(
+        nb_data.frame, MODEL, ("poisson", "negative_binomial"),
+        config=SamplerConfig(draws=100, chains=2, random_seed=1), thresholds=LOOSE,
+        sample_fn=truth_sampler(nb_data.frame, nb_data.truth),
+    )
     assert selection.family == "negative_binomial"
+    assert isinstance(selection.model, Fit)
     assert selection.model is selection.comparison.models["negative_binomial"]
     assert selection.model.spec.family == "negative_binomial"
     rows = {r.name: r for r in selection.comparison.rows}
@@ -99,3 +103,37 @@ def test_compare_needs_the_log_likelihood(nb_data):
 def test_compare_families_validates_families(nb_data):
     with pytest.raises(SpecError, match="Unknown families"):
         compare_families(nb_data.frame, MODEL, ("poisson", "gaussian"))
+
+
+def test_fit_kwargs_still_work_for_one_release(nb_data):
+    sampler = truth_sampler(nb_data.frame, nb_data.truth)
+    config = SamplerConfig(draws=100, chains=2, random_seed=1)
+    new = compare_families(nb_data.frame, MODEL, ("poisson", "negative_binomial"),
+                           config=config, thresholds=LOOSE, sample_fn=sampler)
+    old_kwargs = {"draws": 100, "chains": 2, "random_seed": 1, "thresholds": LOOSE,
+                  "sample_fn": sampler}
+    with pytest.warns(FutureWarning, match="fit_kwargs= is deprecated"):
+        old = compare_families(nb_data.frame, MODEL, ("poisson", "negative_binomial"),
+                               old_kwargs)
+    assert old.to_dict() == new.to_dict()
+    assert all(fit.tree["log_likelihood"] is not None for fit in old.models.values())
+    with pytest.warns(FutureWarning), pytest.raises(SpecError, match="not both"):
+        compare_families(nb_data.frame, MODEL, ("poisson", "negative_binomial"), old_kwargs,
+                         config=config)
+
+
+def test_nb_options_are_dropped_for_other_families(nb_data):
+    model = {**MODEL, "family": "negative_binomial", "dispersion_by": "region"}
+    calls = []
+
+    def sampler(pm_model, config):
+        calls.append(sorted(pm_model.named_vars))
+        return truth_sampler(nb_data.frame, nb_data.truth)(pm_model, config)
+
+    comparison = compare_families(nb_data.frame, model, ("poisson", "negative_binomial"),
+                                  config=SamplerConfig(draws=100, chains=2, random_seed=1),
+                                  thresholds=LOOSE, sample_fn=sampler)
+    specs = {name: fit.spec for name, fit in comparison.models.items()}
+    assert specs["poisson"].dispersion_by is None
+    assert specs["negative_binomial"].dispersion_by == "region"
+    assert any("inv_sqrt_alpha" in names for names in calls)

@@ -40,6 +40,8 @@ BASE: dict[str, list[str]] = {
 #: Values each named (non-numeric) type must refuse, and one it accepts.
 NAMED: dict[str, tuple[list[str], str]] = {
     "path": ([""], "x.csv"),
+    "scheduler address": (["", "tcp://", "host", "tcp://h:0", "tcp://h:x", " h:1"],
+                          "tcp://127.0.0.1:8786"),
     "column": (["", " y", "y "], "y"),
     "covariate term": (["", "a:b:c", "a:a", "a:", ":b"], "a:b"),
     "text": (["", "  "], "availability"),

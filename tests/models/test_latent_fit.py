@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayescount import CountModel
+from bayescount import CountModel, SamplerConfig
 from bayescount.inference.convergence import ConvergenceThresholds
 
 pytestmark = pytest.mark.fit
@@ -86,9 +86,9 @@ def test_backtest_of_a_latent_model_forecasts_past_the_grid(series):
 
     model = CountModel("count", "hours", time="time", latent="ar1_laplace")
     report = backtest(model, series.drop(columns="dev"), origins=2, horizon=6,
-                      fit_kwargs={"draws": 200, "tune": 200, "chains": 2,
-                                  "thresholds": ConvergenceThresholds(max_rhat=1.1, min_ess=20)},
-                      random_seed=1, parallel=False)
+                      config=SamplerConfig(draws=200, tune=200, chains=2),
+                      thresholds=ConvergenceThresholds(max_rhat=1.1, min_ess=20),
+                      random_seed=1, executor="serial")
     assert len(report.rows) == 12 and not report.reused_compiled  # one graph per origin
     assert np.isfinite(report.rows[["mean", "pit", "crps"]].to_numpy()).all()
     # One hour after an origin the last state is known: a sharper 90% band than later.
