@@ -31,3 +31,39 @@ def warn(message: str, category: type[Warning]) -> None:
 def warn_deprecated(message: str) -> None:
     """Issue a :class:`FutureWarning` (an old name that still works for one release)."""
     warnings.warn(message, FutureWarning, stacklevel=find_stack_level())
+
+
+def renamed_keywords(**old_to_new: str):
+    """Decorate a function whose keyword ``old`` became ``new`` (one release of grace).
+
+    A call with an old name warns with :class:`FutureWarning` and is passed on under
+    the new name; giving both names is a :class:`~bayescount.exceptions.SpecError`.
+
+    Parameters
+    ----------
+    **old_to_new : str
+        ``old_name="new_name"`` pairs.
+    """
+    import functools
+
+    from bayescount.exceptions import SpecError
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise SpecError(
+                            f"{fn.__name__}: give {new}= only ({old}= is its old name)."
+                        )
+                    warn_deprecated(
+                        f"{fn.__name__}({old}=...) is now {fn.__name__}({new}=...); "
+                        f"the old name goes in the next release."
+                    )
+                    kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

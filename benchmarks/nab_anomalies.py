@@ -127,7 +127,7 @@ def evaluate(name: str, draws: int, seed: int, freq: str,
                                              (0.9974, "3-sigma level, spikes only", True)):
                 for k in (1, 2):
                     method = f"bayescount {label} {name_l} (k={k})"
-                    report = detect_anomalies(model, test, level=level, consecutive=k)
+                    report = detect_anomalies(model, test, prob=level, consecutive=k)
                     if level == 0.99 and k == 1:
                         by_time = report.table.set_index("timestamp")["direction"]
                         beyond = (by_time.loc[test["timestamp"][normal]] != 0).to_numpy()

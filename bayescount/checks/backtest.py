@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayescount._warnings import warn, warn_deprecated
+from bayescount._warnings import renamed_keywords, warn, warn_deprecated
 from bayescount.checks._backtest_jobs import (
     OriginOutcome,
     origin_jobs,
@@ -101,6 +101,7 @@ def _executor_of(
     return "processes" if parallel else "serial"
 
 
+@renamed_keywords(levels="probs")
 def backtest(
     model: Any,
     data: pd.DataFrame,
@@ -110,7 +111,7 @@ def backtest(
     stride: int | None = None,
     config: SamplerConfig | None = None,
     thresholds: ConvergenceThresholds | None = None,
-    levels: Sequence[float] = DEFAULT_LEVELS,
+    probs: Sequence[float] = DEFAULT_LEVELS,
     by: str | None = None,
     baseline: Baseline = "auto",
     executor: str | JobExecutor | concurrent.futures.Executor | distributed.Client | None = None,
@@ -142,8 +143,8 @@ def backtest(
         ``random_seed`` is the master seed when ``random_seed`` is not given.
     thresholds : ConvergenceThresholds, optional
         Limits of each refit's convergence gate.
-    levels : sequence of float
-        Central interval probabilities scored.
+    probs : sequence of float
+        Central interval probabilities scored (``levels=`` is the old name, deprecated).
     by : str, optional
         Column for the per-group breakdown (default: the outermost group, if any).
     baseline : {"auto", "seasonal_naive", "mean"}
@@ -230,7 +231,7 @@ def backtest(
     seed_seq = np.random.SeedSequence(random_seed if random_seed is not None
                                       else config.random_seed)
     jobs = origin_jobs(spec, design, splits, how, config, seed_seq,
-                       tuple(float(x) for x in levels))
+                       tuple(float(x) for x in probs))
     with open_executor(executor, scheduler=scheduler, max_workers=max_workers,
                        default="processes") as ex:
         results = run_fits(jobs, executor=ex, then=score_origin, sample_fn=sample_fn,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bayescount._warnings import renamed_keywords
 from bayescount.checks._array import crps_from_samples, interval_score, wilson_interval
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.draws import chunked_parameters, draw_subset
@@ -153,8 +154,8 @@ def coverage_from_cdf(
     lower, upper : array of int (n, L)
         Quantiles ``q_{(1-L)/2}`` and ``q_{(1+L)/2}`` for each level (columns in the
         order of ``sorted(levels)``).
-    levels : sequence of float
-        Central interval probabilities.
+    probs : sequence of float
+        Central interval probabilities (``levels=`` is the old name, deprecated).
     uniforms : array (n,), optional
         The ``V ~ U(0, 1)`` of the randomised PIT; drawn from ``random_seed`` if absent.
     random_seed : int, optional
@@ -477,10 +478,11 @@ def _column(frame: pd.DataFrame, name: str | None, role: str) -> np.ndarray | No
     return frame[name].to_numpy()
 
 
+@renamed_keywords(levels="probs")
 def coverage_report(
     fit: Fit,
     holdout_frame: pd.DataFrame,
-    levels: Sequence[float] = DEFAULT_LEVELS,
+    probs: Sequence[float] = DEFAULT_LEVELS,
     *,
     by: str | None = None,
     horizon: str | None = None,
@@ -516,7 +518,7 @@ def coverage_report(
     -------
     CoverageReport
     """
-    lv = _levels(levels)
+    lv = _levels(probs)
     groups = _column(holdout_frame, by, "by")
     horizons = _column(holdout_frame, horizon, "horizon")
     fit = as_fit(fit)

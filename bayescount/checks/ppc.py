@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bayescount._warnings import renamed_keywords
 from bayescount.checks._array import COUNT_STATISTICS, count_statistics, mid_p_value
 from bayescount.checks.residuals import ResidualDiagnostics, residual_diagnostics
 from bayescount.exceptions import ColumnNotFoundError, SpecError
@@ -173,12 +174,13 @@ def _groups(rows: pd.DataFrame, n: int, by: str | None):
         yield label, np.flatnonzero(labels == label)
 
 
+@renamed_keywords(interval="prob")
 def ppc_statistics(
     fit: Fit,
     *,
     by: str | None = None,
     max_draws: int = MAX_DRAWS,
-    interval: float = 0.9,
+    prob: float = 0.9,
     random_seed: int | None = 0,
     fdr: float = FDR_LEVEL,
 ) -> PPCReport:
@@ -197,8 +199,9 @@ def ppc_statistics(
         With ``n`` replicates the smallest two-sided p-value is ``1 / (n + 1)``, so
         among ``m`` tests a single statistic can be flagged only when
         ``1 / (n + 1) <= fdr / m``; the default 4,000 resolves about 200 tests.
-    interval : float
-        Probability of the reported central predictive interval of each statistic.
+    prob : float
+        Probability of the reported central predictive interval of each statistic
+        (``interval=`` is the old name, deprecated).
     random_seed : int, optional
         Seed of the replicates.
     fdr : float
@@ -219,13 +222,13 @@ def ppc_statistics(
     Raises
     ------
     SpecError
-        ``interval`` or ``fdr`` outside (0, 1).
+        ``prob`` or ``fdr`` outside (0, 1).
     ColumnNotFoundError
         ``by`` is not a group level of the model.
     """
     fit = as_fit(fit)
-    if not 0 < interval < 1:
-        raise SpecError(f"interval must lie in (0, 1), got {interval!r}.")
+    if not 0 < prob < 1:
+        raise SpecError(f"prob must lie in (0, 1), got {prob!r}.")
     if not 0 < fdr < 1:
         raise SpecError(f"fdr must lie in (0, 1), got {fdr!r}.")
     levels = list(fit.schema.groups)
@@ -241,7 +244,7 @@ def ppc_statistics(
         groups = groups or list(_groups(prediction.rows, len(y), by))
         for label, idx in groups:
             replicated.setdefault(label, []).append(count_statistics(draws[:, idx], axis=1))
-    tail = (1 - interval) / 2
+    tail = (1 - prob) / 2
     out = []
     n_draws = 0
     for label, idx in groups:
@@ -268,7 +271,7 @@ def ppc_statistics(
             )
     adjusted = adjust_p_values(np.array([s.p_two_sided for s in out]))
     out = [s.adjusted(a, fdr) for s, a in zip(out, adjusted, strict=True)]
-    return PPCReport(tuple(out), by, n_draws, interval, fdr)
+    return PPCReport(tuple(out), by, n_draws, prob, fdr)
 
 
 @dataclass(frozen=True)

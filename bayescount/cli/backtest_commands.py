@@ -40,7 +40,7 @@ def _backtest(args: argparse.Namespace) -> int:
         horizon=args.horizon,
         stride=args.stride,
         config=config_from_args(args),
-        levels=args.levels,
+        probs=args.levels,
         by=args.by,
         baseline=args.baseline,
         executor=executor_from_args(args),
@@ -83,7 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="time steps scored after each origin (default 1)")
     bt.add_argument("--stride", type=positive_int, default=None, metavar="S",
                     help="time steps between origins (default: the horizon)")
-    bt.add_argument("--levels", type=parse_levels, default=DEFAULT_LEVELS, metavar="L,L,...",
+    bt.add_argument("--probs", "--levels", dest="levels", type=parse_levels,
+                    default=DEFAULT_LEVELS, metavar="P,P,...",
                     help="central interval levels (default 0.5,0.8,0.9,0.95)")
     bt.add_argument("--by", type=column, metavar="COL",
                     help="column of the per-group breakdown (default: the outermost group)")

@@ -153,7 +153,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="fit file written by 'bayescount fit'")
     coverage.add_argument("--data", required=True, type=path, metavar="HOLDOUT",
                           help="CSV or Parquet table of held-out rows with counts")
-    coverage.add_argument("--levels", type=parse_levels, default=DEFAULT_LEVELS,
+    coverage.add_argument("--probs", "--levels", dest="levels", type=parse_levels,
+                          default=DEFAULT_LEVELS,
                           metavar="L,L,...", help="central interval levels (default "
                           f"{','.join(f'{x:g}' for x in DEFAULT_LEVELS)})")
     coverage.add_argument("--by", type=column, metavar="COL",

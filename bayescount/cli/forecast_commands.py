@@ -167,7 +167,7 @@ def _run_slo(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------- anomalies
 def _run_anomalies(args: argparse.Namespace) -> int:
     model = load_fit(args.fit)
-    report = detect_anomalies(model, _read(args.data, model), level=args.level,
+    report = detect_anomalies(model, _read(args.data, model), prob=args.level,
                               consecutive=args.consecutive, random_seed=_seed(args))
     alerts = report.alerts()
     text = "\n".join([
@@ -197,7 +197,7 @@ def _incident(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _run_attribute(args: argparse.Namespace) -> int:
     model = load_fit(args.fit)
     start, end = _incident(args.incident)
-    result = attribute_incident(model, _read(args.data, model), start, end, ci=args.ci,
+    result = attribute_incident(model, _read(args.data, model), start, end, prob=args.ci,
                                 min_probability=args.min_probability,
                                 covariates=args.covariate or (), random_seed=_seed(args))
     cols = ["level", "group", "rank", "observed", "expected", "excess", "excess_lower",
@@ -272,7 +272,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(anom)
     anom.add_argument("--data", required=True, type=path, metavar="DATA",
                       help="observed windows table")
-    anom.add_argument("--level", type=number_in(0, 1), default=0.99, metavar="L",
+    anom.add_argument("--prob", "--level", dest="level", type=number_in(0, 1), default=0.99,
+                      metavar="P",
                       help="predictive interval level (default 0.99)")
     anom.add_argument("--consecutive", type=positive_int, default=2, metavar="K",
                       help="windows in a row beyond the interval before a flag (default 2)")
@@ -284,7 +285,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="observed windows table")
     att.add_argument("--incident", required=True, type=incident, metavar="START/END",
                      help="incident window")
-    att.add_argument("--ci", type=number_in(0, 1), default=0.9, metavar="L",
+    att.add_argument("--prob", "--ci", dest="ci", type=number_in(0, 1), default=0.9, metavar="L",
                      help="interval level (default 0.9)")
     att.add_argument("--min-probability", type=number_in(0, 1), default=0.95, metavar="P",
                      help="significant when the Benjamini-Hochberg adjusted P(no rise) over "

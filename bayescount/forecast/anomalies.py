@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bayescount._warnings import renamed_keywords
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.forecast._results import (
     DEFAULT_SEED,
@@ -205,11 +206,12 @@ class AnomalyReport:
         return html_block("Anomaly report", alerts, lines)
 
 
+@renamed_keywords(level="prob")
 def detect_anomalies(
     model: Fit,
     data: pd.DataFrame,
     *,
-    level: float = 0.99,
+    prob: float = 0.99,
     consecutive: int = 2,
     max_draws: int | None = 1000,
     random_seed: int | None = DEFAULT_SEED,
@@ -222,8 +224,9 @@ def detect_anomalies(
         A fitted model (baseline; fit it on data before the period checked).
     data : pandas.DataFrame
         Observed windows with the model's columns, counts included.
-    level : float
-        Level of the central predictive interval (default 0.99).
+    prob : float
+        Probability of the central predictive interval (default 0.99; ``level=`` is
+        the old name, deprecated).
     consecutive : int
         Windows in a row beyond the interval, on the same side, before a flag (default 2).
     max_draws : int, optional
@@ -244,7 +247,7 @@ def detect_anomalies(
     ColumnNotFoundError
         The data has no counts column.
     SpecError
-        ``level`` or ``consecutive`` out of range.
+        ``prob`` or ``consecutive`` out of range.
     """
     schema = model.schema
     if schema.counts not in data:
@@ -259,6 +262,6 @@ def detect_anomalies(
     level_name = schema.groups[-1] if schema.groups else GLOBAL
     series = group_paths(rows, schema.groups, level_name)
     table = anomaly_table(params, rows, rows[schema.counts].to_numpy(), series=series,
-                          time=schema.time, level=level, consecutive=consecutive)
-    return AnomalyReport(table, level, int(consecutive), schema.time, random_seed,
+                          time=schema.time, level=prob, consecutive=consecutive)
+    return AnomalyReport(table, prob, int(consecutive), schema.time, random_seed,
                          int(params.mu.shape[0] * params.mu.shape[1]))

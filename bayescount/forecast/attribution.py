@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from bayescount._warnings import renamed_keywords
 from bayescount.exceptions import ColumnNotFoundError, DataError, SpecError
 from bayescount.forecast._results import (
     DEFAULT_SEED,
@@ -236,6 +237,7 @@ def indicator_effect(model: Fit, term: str, ci: float = 0.9) -> dict[str, float]
             "p_increase": float(np.mean(beta > 0))}
 
 
+@renamed_keywords(ci="prob")
 def attribute_incident(
     model: Fit,
     data: pd.DataFrame,
@@ -243,7 +245,7 @@ def attribute_incident(
     end,
     *,
     levels: Sequence[str] | None = None,
-    ci: float = 0.9,
+    prob: float = 0.9,
     min_probability: float = 0.95,
     covariates: Sequence[str] = (),
     random_seed: int | None = DEFAULT_SEED,
@@ -261,8 +263,9 @@ def attribute_incident(
         The incident window, ``[start, end)``.
     levels : sequence of str, optional
         Group levels to attribute to; default all of the model's (plus global).
-    ci : float
-        Level of the excess interval.
+    prob : float
+        Probability of the central interval of the excess (``ci=`` is the old name,
+        deprecated).
     min_probability : float
         Significant groups have a Benjamini–Hochberg adjusted ``1 - p_rose`` of at most
         ``1 - min_probability`` (default 0.95: false discovery rate 5 %).
@@ -300,8 +303,8 @@ def attribute_incident(
     predicted = sample_counts(params, rng).values
     levels = list(schema.groups) if levels is None else list(levels)
     table = excess_table(rows[schema.counts].to_numpy(), predicted, rows.reset_index(drop=True),
-                         levels, ci=ci, min_probability=min_probability)
-    effects = (pd.DataFrame([indicator_effect(model, c, ci) for c in covariates])
+                         levels, ci=prob, min_probability=min_probability)
+    effects = (pd.DataFrame([indicator_effect(model, c, prob) for c in covariates])
                if covariates else None)
-    return Attribution(table, pd.Timestamp(start), pd.Timestamp(end), ci, min_probability,
+    return Attribution(table, pd.Timestamp(start), pd.Timestamp(end), prob, min_probability,
                        effects, random_seed, int(predicted.shape[0] * predicted.shape[1]))

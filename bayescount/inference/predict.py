@@ -137,7 +137,7 @@ def _alpha(posterior, spec, design, data, rng, chains, draws) -> np.ndarray:
     if by is None:
         alpha = np.broadcast_to(alpha[..., None], (chains, draws, data.n))
     else:
-        prior = spec.priors.inv_sqrt_dispersion
+        prior = spec.priors.inv_sqrt_alpha
 
         def draw_prior(n: int) -> np.ndarray:
             # A label without its own dispersion: its shape comes from the prior.

@@ -92,7 +92,7 @@ def _group_effect(spec: ModelSpec, lvl: GroupLevel, how: str):
 
 def _dispersion(spec: ModelSpec, design: Design, codes: dict, log_exposure):
     by = spec.dispersion_by
-    inv_sqrt = spec.priors.inv_sqrt_dispersion.create(
+    inv_sqrt = spec.priors.inv_sqrt_alpha.create(
         "inv_sqrt_alpha", **({"dims": by} if by else {})
     )
     alpha = pm.Deterministic("alpha", 1.0 / pt.square(inv_sqrt), dims=by)

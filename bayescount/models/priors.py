@@ -9,12 +9,13 @@ log-rate scale unless stated.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import InitVar, asdict, dataclass, field, fields
 from numbers import Real
 from typing import Any, ClassVar
 
 import pymc as pm
 
+from bayescount._warnings import warn_deprecated
 from bayescount.exceptions import SpecError
 
 __all__ = [
@@ -202,9 +203,11 @@ class Priors:
         level-vs-reference of a categorical one.
     seasonality : Prior
         Fourier coefficients.
-    inv_sqrt_dispersion : Prior
-        ``1 / sqrt(alpha)`` of the negative binomial (``var = mu + mu^2 / alpha``);
-        ``HalfNormal(1)`` shrinks towards the Poisson (Stan prior recommendations).
+    inv_sqrt_alpha : Prior
+        ``1 / sqrt(alpha)`` of the negative binomial (NB2, ``var = mu + mu^2 / alpha``;
+        the posterior variable has the same name); ``HalfNormal(1)`` shrinks towards
+        the Poisson (Stan prior recommendations). The old name ``inv_sqrt_dispersion``
+        still works for one release, with a :class:`FutureWarning`.
     zero_inflation : Beta
         ``psi``, PyMC's probability of the *count* part: P(structural zero) = 1 - psi.
     latent_sd : Prior
@@ -224,18 +227,25 @@ class Priors:
     group_sd: Prior = field(default_factory=lambda: HalfNormal(1.0))
     coefficients: Prior = field(default_factory=lambda: Normal(0.0, 1.0))
     seasonality: Prior = field(default_factory=lambda: Normal(0.0, 1.0))
-    inv_sqrt_dispersion: Prior = field(default_factory=lambda: HalfNormal(1.0))
+    inv_sqrt_alpha: Prior = field(default_factory=lambda: HalfNormal(1.0))
     zero_inflation: Prior = field(default_factory=lambda: Beta(1.0, 1.0))
     latent_sd: Prior = field(default_factory=lambda: HalfNormal(0.5))
     latent_rho: Prior = field(default_factory=lambda: Beta(2.0, 1.0))
     latent_skew: Prior = field(default_factory=lambda: Normal(0.0, 0.5))
+    inv_sqrt_dispersion: InitVar[Prior | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, inv_sqrt_dispersion: Prior | None) -> None:
+        if inv_sqrt_dispersion is not None:
+            warn_deprecated(
+                "Priors(inv_sqrt_dispersion=...) is now Priors(inv_sqrt_alpha=...), named "
+                "after the posterior variable it sets; the old name goes in the next release."
+            )
+            object.__setattr__(self, "inv_sqrt_alpha", inv_sqrt_dispersion)
         _require("Priors.intercept", self.intercept, positive=False)
         _require("Priors.group_sd", self.group_sd, positive=True)
         _require("Priors.coefficients", self.coefficients, positive=False)
         _require("Priors.seasonality", self.seasonality, positive=False)
-        _require("Priors.inv_sqrt_dispersion", self.inv_sqrt_dispersion, positive=True)
+        _require("Priors.inv_sqrt_alpha", self.inv_sqrt_alpha, positive=True)
         _require("Priors.zero_inflation", self.zero_inflation, unit=True)
         _require("Priors.latent_sd", self.latent_sd, positive=True)
         _require("Priors.latent_rho", self.latent_rho, unit=True)
@@ -248,6 +258,9 @@ class Priors:
     @classmethod
     def from_dict(cls, d: dict[str, dict[str, Any]]) -> Priors:
         """Rebuild priors from :meth:`to_dict` output (missing entries keep defaults)."""
+        d = dict(d)
+        if "inv_sqrt_dispersion" in d:  # fit files written before the rename
+            d["inv_sqrt_alpha"] = d.pop("inv_sqrt_dispersion")
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:

@@ -274,13 +274,13 @@ def test_cli_backtest_json(tmp_path, fleet, monkeypatch, fake_sampler, capsys):
     argv = ["backtest", str(path), "--counts", "errors", "--exposure", "requests",
             "--time", "timestamp", "--group", "region", "service", "--draws", "30",
             "--chains", "2", "--seed", "3", "--origins", "2", "--horizon", "2",
-            "--levels", "0.5,0.9", "--serial", "--json"]
+            "--probs", "0.5,0.9", "--serial", "--json"]
     with pytest.warns(ConvergenceWarning):  # default thresholds: 60 fake draws
         code, calls = _cli(argv, monkeypatch, fake_sampler)
     assert code == 0
     (kwargs,) = calls
     assert kwargs["origins"] == 2 and kwargs["horizon"] == 2 and kwargs["executor"] == "serial"
-    assert kwargs["levels"] == (0.5, 0.9) and kwargs["config"].random_seed == 3
+    assert kwargs["probs"] == (0.5, 0.9) and kwargs["config"].random_seed == 3
     assert kwargs["config"].draws == 30 and kwargs["scheduler"] is None
     doc = json.loads(capsys.readouterr().out)
     assert doc["coverage"]["levels"] == [0.5, 0.9]

@@ -65,7 +65,7 @@ def test_detect_anomalies_with_a_model_flags_the_injected_node(sim_nb, nb_truth_
     late = frame["timestamp"] >= frame["timestamp"].max() - pd.Timedelta(minutes=20)
     hit = late & (frame["node"] == node)
     frame.loc[hit, "errors"] = frame.loc[hit, "errors"] * 4 + 30
-    report = detect_anomalies(nb_truth_model, frame, level=0.99, consecutive=2)
+    report = detect_anomalies(nb_truth_model, frame, prob=0.99, consecutive=2)
     alerts = report.alerts()
     assert len(alerts) >= 1
     top = alerts.sort_values("max_severity", ascending=False).iloc[0]

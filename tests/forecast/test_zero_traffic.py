@@ -64,7 +64,7 @@ def test_predict_capacity_anomalies_attribute_accept_zero_exposure(hourly):
     cap = forecast_capacity(model, future, per="total", threshold=1e9).table
     assert (cap["p_exceed"] == 0).all() and np.isfinite(cap["mean"]).all()
     observed = future.assign(errors=np.where(night, 0, 5))
-    report = detect_anomalies(model, observed, level=0.99)
+    report = detect_anomalies(model, observed, prob=0.99)
     dark = report.table[report.table["requests"] == 0]
     assert len(dark) == night.sum()
     assert (dark["expected"] == 0).all() and (dark["upper"] == 0).all()

@@ -57,7 +57,7 @@ def test_invalid_prior_parameters_raise_naming_the_parameter(make, field):
         ({"coefficients": Exponential(1.0)}, "real line"),
         ({"seasonality": Beta(1.0, 1.0)}, "real line"),
         ({"group_sd": Normal(0.0, 1.0)}, "positive reals"),
-        ({"inv_sqrt_dispersion": StudentT()}, "positive reals"),
+        ({"inv_sqrt_alpha": StudentT()}, "positive reals"),
         ({"zero_inflation": HalfNormal(1.0)}, "Beta prior"),
         ({"group_sd": 1.0}, "must be a bayescount prior"),
     ],
@@ -238,3 +238,17 @@ def test_equal_specs_have_equal_hashes():
     for a, b in pairs:
         assert a == b
         assert a.hash() == b.hash()
+
+
+def test_the_nb_prior_is_named_after_alpha_and_the_old_name_still_works():
+    import warnings
+
+    from bayescount.models.priors import HalfNormal, Priors
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = Priors(inv_sqrt_dispersion=HalfNormal(2.0))
+    assert [w.category for w in caught] == [FutureWarning]
+    assert old.inv_sqrt_alpha == HalfNormal(2.0) and "inv_sqrt_alpha" in old.to_dict()
+    stored = {"inv_sqrt_dispersion": HalfNormal(3.0).to_dict()}  # a fit file before the rename
+    assert Priors.from_dict(stored).inv_sqrt_alpha == HalfNormal(3.0)
