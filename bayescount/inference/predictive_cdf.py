@@ -80,9 +80,8 @@ def family_moments(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of the (zero-inflated) Poisson / NB2 distribution, elementwise.
 
-    NB2: ``var = mu + mu^2 / alpha``. Zero inflation with count probability ``psi``:
-    ``mean = psi mu`` and ``var = psi var_c + psi (1 - psi) mu^2`` (Cameron & Trivedi
-    2013, §3.3, §4.6).
+    NB2 (Cameron & Trivedi 2013): ``var = mu + mu^2 / alpha``. Zero inflation with count
+    probability ``psi``: ``mean = psi mu`` and ``var = psi var_c + psi (1 - psi) mu^2``.
 
     Parameters
     ----------
