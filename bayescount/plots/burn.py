@@ -32,8 +32,8 @@ def plot_burn(
     Parameters
     ----------
     forecast : BurnForecast
-        Its ``draws`` hold ``cumulative_consumed`` (dims ``(sample, window)``, share of
-        the budget) and ``consumed_now`` (dim ``sample``).
+        Its ``draws`` hold ``cumulative_consumed`` (dims ``(chain, draw, time)``, share
+        of the whole-window budget) and ``consumed_now`` (dims ``(chain, draw)``).
     bands : tuple of (float, float)
         Quantile ranges to shade, widest first.
     ax : matplotlib.axes.Axes, optional
