@@ -68,8 +68,8 @@ class CovariateEncoding:
     kind : {"numeric", "categorical"}
         How it is encoded.
     mean, scale : float
-        Numeric: training mean and (population) standard deviation (1 when constant),
-        in the column's own units; a coefficient is per standard deviation.
+        Numeric: training mean and standard deviation (1 when constant), in the
+        column's units; a coefficient is per standard deviation.
     levels : tuple of str
         Categorical: the training levels, sorted.
     reference : str or None
@@ -203,10 +203,7 @@ class PreparedData:
 
 @dataclass(frozen=True)
 class Design:
-    """Fitted encoding of a count table (see module docstring).
-
-    Build one with :meth:`fit` (or :meth:`ModelSpec.fit_design
-    <bayescount.models.ModelSpec.fit_design>`).
+    """Fitted encoding of a count table (see module docstring); built by :meth:`fit`.
 
     Attributes
     ----------
@@ -261,7 +258,7 @@ class Design:
         seasonality : tuple of Seasonality
             Fourier components (need the time column).
         time_grid : bool
-            Also fit the regular time grid.
+            Also fit the regular time grid (a latent level needs it).
 
         Returns
         -------
@@ -377,8 +374,7 @@ class Design:
         ColumnNotFoundError
             No time column when the design uses time.
         UnknownGroupError
-            Unseen labels when fitting, or a nested label under another parent than
-            when fitted.
+            Unseen labels when fitting, or a nested label under another parent.
         TimestampError
             Times off the time grid's step.
         """
