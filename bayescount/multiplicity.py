@@ -54,7 +54,18 @@ def two_sided_p_value(p_upper: np.ndarray | float, n_draws: int | None = None) -
 
 
 def normal_p_value(z: np.ndarray | float) -> np.ndarray:
-    """Two-sided p-value ``2 (1 - Phi(|z|))`` of a standard normal statistic (NaN stays NaN)."""
+    """Two-sided p-value ``2 (1 - Phi(|z|))`` of a standard normal statistic (NaN stays NaN).
+
+    Parameters
+    ----------
+    z : float or numpy.ndarray
+        Standard normal statistics.
+
+    Returns
+    -------
+    numpy.ndarray
+        Two-sided p-values in ``[0, 1]``, the shape of ``z`` (``scipy.stats.norm.sf``).
+    """
     return 2.0 * stats.norm.sf(np.abs(np.asarray(z, dtype=float)))
 
 

@@ -29,6 +29,17 @@ def json_safe(obj: Any) -> Any:
     and sequences lists; timestamps ISO 8601 strings; timedeltas hours (float); numpy
     scalars Python scalars; NaN, infinities, ``NaT`` and ``NA`` become ``None`` (JSON
     has no NaN).
+
+    Parameters
+    ----------
+    obj : object
+        Any nesting of mappings, sequences, numpy / pandas objects and scalars.
+
+    Returns
+    -------
+    object
+        The same structure in ``dict``, ``list``, ``str``, ``int``, ``float``,
+        ``bool`` and ``None`` only (other objects pass through unchanged).
     """
     if isinstance(obj, Mapping):
         return {str(k): json_safe(v) for k, v in obj.items()}
@@ -61,6 +72,20 @@ def html_block(
 
     Every string that came from data (group labels, column names) is escaped by
     :func:`html.escape` or pandas' ``to_html``.
+
+    Parameters
+    ----------
+    title : str
+        Shown in bold.
+    frame : pandas.DataFrame, optional
+        The table; floats with 4 significant digits.
+    notes : sequence of str
+        Bullet points under the title.
+
+    Returns
+    -------
+    str
+        An HTML fragment for ``_repr_html_``.
     """
     items = "".join(f"<li>{html.escape(str(note))}</li>" for note in notes)
     out = f"<strong>{html.escape(title)}</strong>" + (f"<ul>{items}</ul>" if items else "")

@@ -130,6 +130,43 @@ def simulate_telemetry(
     true intercept is ``log(rate)``. ``unbalanced=True`` gives services 1 to
     ``2 * n_nodes`` nodes. A numeric covariate ``load`` (standard normal) enters with
     coefficient ``beta``; ``daily_amplitude`` adds ``a * sin(2 pi t / 1 day)``.
+    Counts are drawn by :func:`bayescount.inference.draw_counts` (NB2 as a
+    gamma–Poisson mixture, PyMC's zero-inflation convention).
+
+    Parameters
+    ----------
+    n_regions, n_services, n_nodes : int
+        Regions, services per region and nodes per service (``unbalanced``: 1 to
+        ``2 * n_nodes`` per service).
+    n_windows : int
+        Windows per node, starting 2026-01-05 (naive timestamps).
+    family : str
+        One of :data:`~bayescount.models.FAMILIES`.
+    rate : float
+        Errors per request at the population level (events per exposure unit).
+    sd : tuple of float
+        Standard deviations of the region, service and node effects (log-rate scale).
+    alpha : float
+        NB2 shape (negative binomial families).
+    psi : float
+        Probability of the count part (zero-inflated families).
+    daily_amplitude : float
+        Amplitude of the daily sine on the log rate.
+    beta : float
+        Coefficient of ``load`` on the log rate.
+    window : str
+        Window length, a pandas frequency (``"5min"``).
+    unbalanced : bool
+        Vary the number of nodes per service.
+    seed : int
+        Seed of every draw.
+
+    Returns
+    -------
+    SimulatedTelemetry
+        ``frame`` with columns ``timestamp``, ``region``, ``service``, ``node``,
+        ``load``, ``requests`` (exposure, 2,000 to 20,000 per window) and ``errors``
+        (counts per window); ``truth`` with the true parameters and effects.
     """
     rng = np.random.default_rng(seed)
     regions = [f"r{i}" for i in range(n_regions)]

@@ -46,6 +46,11 @@ def _silence_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code.
 
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after the program name; default ``sys.argv[1:]``.
+
     Returns
     -------
     int

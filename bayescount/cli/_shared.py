@@ -72,7 +72,24 @@ def _typed(parse: Callable[[str], Any], name: str, accepted: Range) -> Callable[
 def int_at_least(
     low: int, high: float = math.inf, *, name: str = "integer"
 ) -> Callable[[str], int]:
-    """Return an argparse type accepting integers in ``[low, high]``."""
+    """Return an argparse type accepting integers in ``[low, high]``.
+
+    Parameters
+    ----------
+    low : int
+        Smallest accepted value.
+    high : float
+        Largest accepted value (``inf``: no bound).
+    name : str
+        The type's name in argparse messages.
+
+    Returns
+    -------
+    callable
+        ``str -> int``; raises :class:`argparse.ArgumentTypeError` (argparse then
+        prints ``bayescount: error: ...`` and exits 2) for text that is no integer
+        or lies outside the range.
+    """
     accepted = Range(low, high, integer=True)
 
     def parse(text: str) -> int:
@@ -108,7 +125,18 @@ def number_in(
 ) -> Callable[[str], float]:
     """Return an argparse type accepting finite numbers in ``(low, high)``.
 
-    ``closed_low`` / ``closed_high`` include the bound itself.
+    Parameters
+    ----------
+    low, high : float
+        The bounds.
+    closed_low, closed_high : bool
+        Include the bound itself.
+
+    Returns
+    -------
+    callable
+        ``str -> float``; raises :class:`argparse.ArgumentTypeError` for text that
+        is no number, not finite or out of range.
     """
     accepted = Range(low, high, closed_low, closed_high)
 
@@ -145,7 +173,22 @@ def _probabilities(
 
 
 def parse_levels(text: str) -> tuple[float, ...]:
-    """Parse ``"0.5,0.8,0.9"``: distinct probabilities strictly between 0 and 1."""
+    """Parse ``"0.5,0.8,0.9"``: distinct probabilities strictly between 0 and 1.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated interval probabilities.
+
+    Returns
+    -------
+    tuple of float
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        An item that is no number, outside (0, 1), or repeated.
+    """
     return _probabilities(
         text,
         "level",
@@ -156,7 +199,22 @@ def parse_levels(text: str) -> tuple[float, ...]:
 
 
 def parse_quantiles(text: str) -> tuple[float, ...]:
-    """Parse ``"0.05,0.5,0.95"``: distinct numbers in [0, 1], at least one."""
+    """Parse ``"0.05,0.5,0.95"``: distinct numbers in [0, 1], at least one.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated quantile probabilities.
+
+    Returns
+    -------
+    tuple of float
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        No item, an item that is no number, outside [0, 1], or repeated.
+    """
     if not any(item.strip() for item in text.split(",")):
         raise argparse.ArgumentTypeError("give at least one quantile, e.g. '0.05,0.5,0.95'")
     return _probabilities(
@@ -171,5 +229,11 @@ def parse_quantiles(text: str) -> tuple[float, ...]:
 
 # --------------------------------------------------------------------------- JSON
 def print_json(doc: Mapping[str, Any]) -> None:
-    """Print ``doc`` as indented strict JSON (numpy scalars unwrapped, NaN as ``null``)."""
+    """Print ``doc`` as indented strict JSON (numpy scalars unwrapped, NaN as ``null``).
+
+    Parameters
+    ----------
+    doc : mapping
+        Made JSON-safe by :func:`bayescount.results.json_safe`.
+    """
     print(json.dumps(json_safe(doc), indent=2, default=json_safe, allow_nan=False))

@@ -50,7 +50,23 @@ def _from_spec_error(check: Callable[[str], object], value: str) -> None:
 # ------------------------------------------------------------------ names and paths
 @_named("text")
 def text(value: str) -> str:
-    """Accept any non-empty text (a label, a name)."""
+    """Accept any non-empty text (a label, a name).
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Blank text.
+    """
     if not value.strip():
         raise argparse.ArgumentTypeError("expected a non-empty value")
     return value
@@ -58,7 +74,23 @@ def text(value: str) -> str:
 
 @_named("path")
 def path(value: str) -> str:
-    """Accept a non-empty file path (whether it exists is checked when it is read)."""
+    """Accept a non-empty file path (whether it exists is checked when it is read).
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        An empty path.
+    """
     if not value.strip():
         raise argparse.ArgumentTypeError("expected a file path, got an empty string")
     return value
@@ -66,7 +98,23 @@ def path(value: str) -> str:
 
 @_named("scheduler address")
 def scheduler_address(value: str) -> str:
-    """Accept a Dask scheduler address: ``[protocol://]host:port``, no blanks."""
+    """Accept a Dask scheduler address: ``[protocol://]host:port``, no blanks.
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        No ``host:port``, blanks, or a port outside 1..65535.
+    """
     host_port = value.split("://", 1)[-1]
     host, _, port = host_port.rpartition(":")
     if not value or value != value.strip() or " " in value or not host or not port.isdigit():
@@ -80,7 +128,23 @@ def scheduler_address(value: str) -> str:
 
 @_named("column")
 def column(value: str) -> str:
-    """Accept a column name: non-empty, no leading or trailing blanks."""
+    """Accept a column name: non-empty, no leading or trailing blanks.
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Empty, or leading or trailing blanks.
+    """
     if not value.strip():
         raise argparse.ArgumentTypeError("expected a column name, got an empty string")
     if value != value.strip():
@@ -92,7 +156,23 @@ def column(value: str) -> str:
 
 @_named("covariate term")
 def covariate_term(value: str) -> str:
-    """Accept a covariate column or an interaction ``a:b`` of two distinct columns."""
+    """Accept a covariate column or an interaction ``a:b`` of two distinct columns.
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        More than two columns, an invalid column, or a column with itself.
+    """
     parts = value.split(":")
     if len(parts) > 2:
         raise argparse.ArgumentTypeError(
@@ -108,7 +188,23 @@ def covariate_term(value: str) -> str:
 # ----------------------------------------------------------------------- time
 @_named("time zone")
 def time_zone(value: str) -> str:
-    """Accept an IANA time zone name such as ``Europe/Paris``."""
+    """Accept an IANA time zone name such as ``Europe/Paris``.
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not an IANA time zone name.
+    """
     from bayescount.prep.timestamps import check_timezone
 
     _from_spec_error(check_timezone, value)
@@ -117,7 +213,23 @@ def time_zone(value: str) -> str:
 
 @_named("duration")
 def duration(value: str) -> str:
-    """Accept a positive duration such as ``7d``, ``1h`` or ``29d12h``."""
+    """Accept a positive duration such as ``7d``, ``1h`` or ``29d12h``.
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not a positive duration.
+    """
     from bayescount.forecast.slo import parse_duration
 
     _from_spec_error(parse_duration, value)
@@ -126,7 +238,23 @@ def duration(value: str) -> str:
 
 @_named("SLO window")
 def slo_window(value: str) -> str:
-    """Accept a rolling window (``30d``, ``720h``) or ``calendar_month``."""
+    """Accept a rolling window (``30d``, ``720h``) or ``calendar_month``.
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Neither a positive duration nor ``calendar_month``.
+    """
     from bayescount.forecast.slo import CALENDAR_MONTH
 
     return value if value == CALENDAR_MONTH else duration(value)
@@ -134,7 +262,23 @@ def slo_window(value: str) -> str:
 
 @_named("incident window")
 def incident(value: str) -> str:
-    """Accept ``START/END``: two timestamps, the start before the end."""
+    """Accept ``START/END``: two timestamps, the start before the end.
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not two timestamps, mixed time zones, or the start not before the end.
+    """
     start, sep, end = value.partition("/")
     try:
         if not sep:
@@ -160,7 +304,23 @@ def incident(value: str) -> str:
 # ------------------------------------------------------------------ model specs
 @_named("seasonality")
 def seasonality_spec(value: str) -> str:
-    """Accept ``daily``, ``daily:4,weekly``...: known names, positive orders, no repeats."""
+    """Accept ``daily``, ``daily:4,weekly``...: known names, positive orders, no repeats.
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        An unknown name, an invalid order, or a repeated component.
+    """
     from bayescount.prep.seasonality import parse_seasonality
 
     try:
@@ -175,7 +335,23 @@ def seasonality_spec(value: str) -> str:
 
 @_named("scenario")
 def scenario(value: str) -> str:
-    """Accept ``traffic=K`` (K > 0), ``new_region=NAME,like=REGION``, ``nodes=N[,service=S]``."""
+    """Accept ``traffic=K`` (K > 0), ``new_region=NAME,like=REGION``, ``nodes=N[,service=S]``.
+
+    Parameters
+    ----------
+    value : str
+        The command-line text.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        A traffic factor not > 0, nodes not a whole number >= 1, or any other invalid scenario.
+    """
     from bayescount.forecast.scenarios import parse_scenario
 
     items = dict(part.partition("=")[::2] for part in value.split(","))

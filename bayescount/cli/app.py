@@ -49,7 +49,22 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    Errors from bayescount (:class:`~bayescount.exceptions.BayescountError`) and
+    missing or unreadable files print ``bayescount: error: ...`` on one line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The command's exit code; 2 after a one-line error (argparse also exits 2
+        on bad arguments, through :class:`SystemExit`).
+    """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="bayescount: %(message)s")
     warnings.showwarning = _show_warning

@@ -63,7 +63,13 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``backtest`` subcommand to ``sub``."""
+    """Add the ``backtest`` subcommand to ``sub``.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``bayescount`` parser; changed in place.
+    """
     parser = sub.add_parser(
         "backtest",
         help="refit at rolling origins and score held-out coverage, CRPS and MAE",

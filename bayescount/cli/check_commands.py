@@ -33,7 +33,22 @@ __all__ = ["parse_families", "register"]
 
 
 def parse_families(text: str) -> tuple[str, ...]:
-    """Parse ``"poisson,negative_binomial"``: at least two known families."""
+    """Parse ``"poisson,negative_binomial"``: at least two known families.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated family names (repeats dropped, order kept).
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        An unknown family, or fewer than two.
+    """
     out = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
     unknown = [f for f in out if f not in FAMILIES]
     if unknown:
@@ -112,7 +127,13 @@ def _compare(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- register
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``check``, ``coverage`` and ``compare`` subcommands to ``sub``."""
+    """Add the ``check``, ``coverage`` and ``compare`` subcommands to ``sub``.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``bayescount`` parser; changed in place.
+    """
     check = sub.add_parser(
         "check",
         help="posterior predictive and residual checks of a saved fit",

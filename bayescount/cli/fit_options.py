@@ -57,6 +57,11 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
     (``backtest``, ``compare``) accept the same arguments. Turn the parsed arguments
     into a model with :func:`model_from_args` and into :meth:`CountModel.fit` keywords
     with :func:`fit_kwargs_from_args`.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser; changed in place.
     """
     parser.add_argument("data", type=path, metavar="DATA", help="CSV or Parquet table of counts")
     cols = parser.add_argument_group("columns")
@@ -122,7 +127,13 @@ def add_fit_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_timezone_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """Add ``--timezone ZONE``: the IANA zone of naive local timestamps in the tables."""
+    """Add ``--timezone ZONE``: the IANA zone of naive local timestamps in the tables.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser or argument group
+        Where to add the option; changed in place.
+    """
     parser.add_argument(
         "--timezone", type=time_zone, default=None, metavar="ZONE",
         help="IANA zone (e.g. Europe/Paris) of naive local timestamps: localised to it and "
@@ -136,6 +147,18 @@ def with_timezone(fit: Fit, zone: str | None) -> Fit:
 
     The fit's own zone (``--timezone`` when it was fitted) applies otherwise. The fit
     is frozen: a changed zone gives a new :class:`~bayescount.Fit`.
+
+    Parameters
+    ----------
+    fit : Fit
+        A loaded fit.
+    zone : str or None
+        An IANA time zone (already checked by the argument type).
+
+    Returns
+    -------
+    Fit
+        ``fit`` itself when the zone is unchanged, else a copy with the new zone.
     """
     if zone is None or zone == fit.schema.timezone:
         return fit
@@ -144,7 +167,22 @@ def with_timezone(fit: Fit, zone: str | None) -> Fit:
 
 
 def model_from_args(args: argparse.Namespace) -> CountModel:
-    """Build the unfitted :class:`CountModel` described by :func:`add_fit_options` args."""
+    """Build the unfitted :class:`CountModel` described by :func:`add_fit_options` args.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments of a parser set up by :func:`add_fit_options`.
+
+    Returns
+    -------
+    CountModel
+
+    Raises
+    ------
+    SpecError
+        ``--parameterization`` names a level twice, or the options are invalid.
+    """
     levels = [level for level, _ in args.parameterization]
     repeated = sorted({level for level in levels if levels.count(level) > 1})
     if repeated:
@@ -168,7 +206,19 @@ def model_from_args(args: argparse.Namespace) -> CountModel:
 
 
 def fit_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments of :meth:`CountModel.fit` from :func:`add_fit_options` args."""
+    """Keyword arguments of :meth:`CountModel.fit` from :func:`add_fit_options` args.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments of a parser set up by :func:`add_fit_options`.
+
+    Returns
+    -------
+    dict
+        ``draws``, ``tune``, ``chains``, ``random_seed``, ``sampler``,
+        ``target_accept``.
+    """
     return {
         "draws": args.draws,
         "tune": args.tune,
@@ -180,7 +230,22 @@ def fit_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def config_from_args(args: argparse.Namespace) -> SamplerConfig:
-    """Return the :class:`~bayescount.inference.SamplerConfig` of :func:`add_fit_options` args."""
+    """Return the :class:`~bayescount.inference.SamplerConfig` of :func:`add_fit_options` args.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments of a parser set up by :func:`add_fit_options`.
+
+    Returns
+    -------
+    SamplerConfig
+
+    Raises
+    ------
+    SpecError
+        Invalid sampler settings.
+    """
     return SamplerConfig(
         sampler=args.sampler,
         draws=args.draws,
@@ -229,6 +294,16 @@ def add_executor_options(
 
 def executor_from_args(args: argparse.Namespace) -> str:
     """Return the executor name chosen by :func:`add_executor_options` args.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments of a parser set up by :func:`add_executor_options`.
+
+    Returns
+    -------
+    str
+        ``"serial"``, ``"processes"`` or ``"dask"``.
 
     Raises
     ------

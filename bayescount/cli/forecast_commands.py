@@ -233,7 +233,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``slo``, ``anomalies``, ``attribute`` and ``capacity`` to ``sub``."""
+    """Add ``slo``, ``anomalies``, ``attribute`` and ``capacity`` to ``sub``.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``bayescount`` parser; changed in place.
+    """
     slo = sub.add_parser("slo", help="forecast error-budget burn and decide page/ticket/none",
                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(slo)

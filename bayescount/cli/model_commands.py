@@ -44,7 +44,21 @@ PARAMETER_COLUMNS = ("mean", "sd", "hdi_low", "hdi_high", "r_hat", "ess_bulk", "
 
 # ------------------------------------------------------------------ presentation
 def parameter_table(fit: Fit) -> pd.DataFrame:
-    """Posterior mean, sd, 94% HDI, R-hat and bulk/tail ESS, one row per parameter."""
+    """Posterior mean, sd, 94% HDI, R-hat and bulk/tail ESS, one row per parameter.
+
+    From :meth:`Fit.summary <bayescount.Fit.summary>` (ArviZ; rank-normalised R-hat
+    and ESS of Vehtari et al. 2021).
+
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`PARAMETER_COLUMNS`, one row per scalar parameter.
+    """
     summary = fit.summary()
     low = next(c for c in summary.columns if c.startswith("hdi") and c.endswith("_lb"))
     high = next(c for c in summary.columns if c.startswith("hdi") and c.endswith("_ub"))
@@ -143,7 +157,13 @@ def _predict(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- register
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``fit``, ``summary`` and ``predict`` subcommands to ``sub``."""
+    """Add the ``fit``, ``summary`` and ``predict`` subcommands to ``sub``.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``bayescount`` parser; changed in place.
+    """
     fit = sub.add_parser(
         "fit",
         help="fit a hierarchical count model to a CSV/Parquet table and save it",

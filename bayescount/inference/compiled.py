@@ -35,7 +35,26 @@ log = logging.getLogger(__name__)
 
 
 def data_updates(design: Design, data: PreparedData) -> dict[str, np.ndarray]:
-    """Return the values of the builder's ``pm.Data`` containers for ``data``."""
+    """Return the values of the builder's ``pm.Data`` containers for ``data``.
+
+    Parameters
+    ----------
+    design : Design
+        The encoding the compiled model was built with.
+    data : PreparedData
+        Encoded rows, dim ``obs``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``log_exposure``, ``y_obs`` (counts as float64), ``<level>_idx`` and, when the
+        design has them, ``X``, ``F`` and ``time_idx``; each along ``obs``.
+
+    Raises
+    ------
+    CountValueError
+        A count above 2**53.
+    """
     out = {"log_exposure": data.log_exposure, "y_obs": counts_as_data(data.counts)}
     for lvl in design.levels:
         out[f"{lvl.name}_idx"] = data.group_codes[lvl.name]
@@ -86,7 +105,31 @@ class CompiledSampler:
     def sample(
         self, updates: Mapping[str, np.ndarray], seed: int, cores: int | None = None
     ) -> xr.DataTree:
-        """Sample the model with ``updates`` as its data; return the nutpie DataTree."""
+        """Sample the model with ``updates`` as its data; return the nutpie DataTree.
+
+        Parameters
+        ----------
+        updates : mapping of str to numpy.ndarray
+            New values of the model's ``pm.Data`` containers (:func:`data_updates`).
+        seed : int
+            nutpie's seed; the same data and seed give the same draws.
+        cores : int, optional
+            Chains run in parallel; default the config's, else one per chain up to
+            the CPU count.
+
+        Returns
+        -------
+        xarray.DataTree
+            nutpie's output: ``posterior`` and ``sample_stats``, dims
+            ``(chain, draw, ...)``.
+
+        Raises
+        ------
+        SpecError
+            ``updates`` names a container the model does not hold.
+        FitInterrupted
+            SIGINT or SIGTERM arrived while sampling.
+        """
         import nutpie
 
         unknown = sorted(set(updates) - self.data_names - self.unused_names)

@@ -30,7 +30,26 @@ BLOCK_ELEMENTS = 4_000_000
 
 
 def draw_subset(posterior: xr.Dataset, max_draws: int | None) -> xr.Dataset:
-    """Keep about ``max_draws`` draws (at least one per chain), evenly spaced in each chain."""
+    """Keep about ``max_draws`` draws (at least one per chain), evenly spaced in each chain.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        Draws, dims ``(chain, draw, ...)``.
+    max_draws : int or None
+        Total draws to keep over all chains; ``None`` keeps all.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``posterior`` itself when it already has at most ``max_draws`` draws, else
+        about ``max_draws // chain`` draws per chain, dims ``(chain, draw, ...)``.
+
+    Raises
+    ------
+    SpecError
+        ``max_draws`` below 1 (and fewer draws needed than held).
+    """
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     if max_draws is None or n_chains * n_draws <= max_draws:
         return posterior
@@ -48,8 +67,27 @@ def fitted_predictions(
 
     Uses :meth:`Fit.predict` (no new rows) on at most ``max_draws`` posterior draws,
     split into blocks so that at most :data:`BLOCK_ELEMENTS` counts are held at once.
-    Each block has its own seed spawned from ``random_seed``. ``fit`` is a
-    :class:`~bayescount.Fit` or a fitted model.
+    Each block has its own seed spawned from ``random_seed``.
+
+    Parameters
+    ----------
+    fit : Fit or CountModel
+        A :class:`~bayescount.Fit` or a fitted model.
+    max_draws : int or None
+        Posterior draws to use (:func:`draw_subset`); ``None`` for all.
+    random_seed : int or None
+        Root of the per-block seeds (:class:`numpy.random.SeedSequence`).
+
+    Yields
+    ------
+    Prediction
+        Predicted counts per window of all fitted rows for one block of draws,
+        dims ``(chain, draw, obs)``.
+
+    Raises
+    ------
+    NotFittedError
+        ``fit`` is a model that has not been fitted.
     """
     fit = as_fit(fit)
     posterior = draw_subset(fit.posterior, max_draws)
@@ -78,6 +116,32 @@ def chunked_parameters(
     effect, and a latent path past the fitted grid its continuation, drawn anew in
     each chunk; each row's *marginal* predictive distribution, all that coverage
     uses, is unchanged by that.
+
+    Parameters
+    ----------
+    fit : Fit or CountModel
+        A :class:`~bayescount.Fit` or a fitted model.
+    prepared : PreparedData
+        Rows encoded with the fit's design, dim ``obs``.
+    chunk_size : int
+        Rows per chunk (≥ 1).
+    max_draws : int or None
+        Posterior draws to use (:func:`draw_subset`); ``None`` for all.
+    rng : numpy.random.Generator
+        Source of unseen effects and latent continuations.
+
+    Yields
+    ------
+    rows : slice
+        The chunk's rows of ``prepared``.
+    params : PredictiveParameters
+        Their ``mu`` (counts per window), ``alpha``, ``psi``, dims
+        ``(chain, draw, obs)`` with ``obs`` local to the chunk.
+
+    Raises
+    ------
+    SpecError
+        ``chunk_size`` is not a positive integer.
     """
     if not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
         raise SpecError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
@@ -102,6 +166,29 @@ def predictive_tree(
     dim ``obs``. With ``by`` (a group level) they hold one variable per label of that
     level, each over its own ``obs_<label>`` dim, so arviz-plots draws one panel per
     label. At most ``max_draws`` draws are kept (held in memory at once).
+
+    Parameters
+    ----------
+    fit : Fit or CountModel
+        A :class:`~bayescount.Fit` or a fitted model.
+    by : str, optional
+        A group level to split the rows by, one variable per label.
+    max_draws : int or None
+        Posterior draws to use (:func:`draw_subset`); ``None`` for all.
+    random_seed : int or None
+        Seed of the predictive draws.
+
+    Returns
+    -------
+    xarray.DataTree
+        ``posterior_predictive`` (dims ``(chain, draw, obs)`` or
+        ``(chain, draw, obs_<label>)``) and ``observed_data`` (dim ``obs`` or
+        ``obs_<label>``), counts per window.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        ``by`` is not a group level of the model.
     """
     fit = as_fit(fit)
     levels = list(fit.schema.groups)

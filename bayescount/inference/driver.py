@@ -217,7 +217,22 @@ def _engine(
 
 
 def compiled_reuse_possible(config: SamplerConfig, sample_fn: SampleFn | None) -> bool:
-    """Whether jobs with ``config`` run on a re-used compiled nutpie model."""
+    """Whether jobs with ``config`` run on a re-used compiled nutpie model.
+
+    Parameters
+    ----------
+    config : SamplerConfig
+        The jobs' sampler settings.
+    sample_fn : callable or None
+        The jobs' sampling function; any function (a fake, a custom sampler) means
+        the seam path.
+
+    Returns
+    -------
+    bool
+        ``True`` for nutpie with no sampling function, no pointwise log-likelihood
+        and a diagonal mass matrix.
+    """
     return (
         sample_fn is None
         and config.sampler == "nutpie"

@@ -135,7 +135,19 @@ class Fit:
         return self.tree["observed_data"]["y"].values.astype(np.int64)
 
     def with_posterior(self, posterior: xr.Dataset) -> Fit:
-        """Return a copy whose posterior holds only ``posterior``'s draws."""
+        """Return a copy whose posterior holds only ``posterior``'s draws.
+
+        Parameters
+        ----------
+        posterior : xarray.Dataset
+            Draws with dims ``(chain, draw, ...)`` and the stored variables (e.g. a
+            thinned or sliced subset of :attr:`posterior`).
+
+        Returns
+        -------
+        Fit
+            A new fit; ``self`` is unchanged.
+        """
         tree = self.tree.copy()
         tree["posterior"] = xr.DataTree(posterior)
         return dataclasses.replace(self, tree=tree)
@@ -222,7 +234,31 @@ class Fit:
 
         ``mu`` is the expected count of each row for its exposure. See
         :func:`bayescount.inference.predictive_parameters` for unseen labels and the
-        latent level. ``posterior`` replaces the stored draws (e.g. a subset).
+        latent level.
+
+        Parameters
+        ----------
+        prepared : PreparedData
+            Rows encoded with this fit's design (:meth:`prepare`), dim ``obs``.
+        rng : numpy.random.Generator
+            Source of the draws of unseen group effects and future latent steps.
+        unseen : {"population", "error"}
+            Unseen group labels: drawn from their level's population or refused.
+        posterior : xarray.Dataset, optional
+            Replaces the stored draws (e.g. a subset), dims ``(chain, draw, ...)``.
+
+        Returns
+        -------
+        PredictiveParameters
+            ``mu`` (counts per window, for each row's exposure), ``alpha`` (NB2
+            shape) and ``psi`` (zero-inflation probability), dims ``(chain, draw, obs)``.
+
+        Raises
+        ------
+        UnknownGroupError
+            An unseen label with ``unseen="error"``.
+        SpecError
+            ``unseen`` is neither ``"population"`` nor ``"error"``.
         """
         return predictive_parameters(
             self.posterior if posterior is None else posterior,
@@ -271,6 +307,8 @@ class Fit:
             Invalid rows (the message names the column and rows).
         UnknownGroupError
             An unseen label with ``unseen="error"``.
+        SpecError
+            ``scale`` is neither ``"counts"`` nor ``"rate"``.
         """
         if scale not in ("counts", "rate"):
             raise SpecError(f"scale must be 'counts' or 'rate', got {scale!r}.")
@@ -300,6 +338,18 @@ class Fit:
         ``latent_rho`` and ``latent_skew`` (not the per-group effects or latent
         states). Computed by :func:`arviz_stats.summary` (HDI, rank-normalised R-hat,
         bulk and tail ESS; Vehtari et al. 2021).
+
+        Parameters
+        ----------
+        var_names : sequence of str, optional
+            Posterior variables to summarise; default as above.
+        ci_prob : float
+            Probability mass of the highest-density interval, in (0, 1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per scalar parameter (vector ones expanded per coordinate).
         """
         import arviz_stats as azs
 
@@ -335,11 +385,21 @@ class Fit:
 def as_fit(obj: Any) -> Fit:
     """Return the :class:`Fit` of ``obj``: a ``Fit``, or an object holding one in ``fit_``.
 
+    Parameters
+    ----------
+    obj : Fit or CountModel
+        A fit, or a fitted :class:`~bayescount.CountModel` (anything with ``spec``,
+        ``is_fitted`` and ``fit_``).
+
+    Returns
+    -------
+    Fit
+
     Raises
     ------
     NotFittedError
         ``obj`` is a model that has not been fitted.
-    TypeError
+    SpecError
         ``obj`` is neither.
     """
     if isinstance(obj, Fit):
@@ -367,12 +427,28 @@ def prepare_training(
 ) -> tuple[pd.DataFrame, Design, PreparedData]:
     """Validate training rows, fit the design on them and encode them.
 
-    Returns the validated rows, the fitted :class:`Design` and the encoded rows.
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model; its schema names the columns.
+    frame : pandas.DataFrame
+        Training rows (one per window and group).
+
+    Returns
+    -------
+    clean : pandas.DataFrame
+        The validated rows (canonical dtypes; invalid rows refused, see
+        :func:`~bayescount.prep.validate_frame`).
+    design : Design
+        The encoding fitted on ``clean``.
+    prepared : PreparedData
+        ``clean`` encoded, dim ``obs``.
 
     Raises
     ------
     DataError
-        Invalid rows (the message names the column and rows).
+        Invalid rows (the message names the column and rows), or a design the data
+        cannot identify (:class:`~bayescount.exceptions.DesignError`).
     """
     clean = validate_frame(frame, spec.schema)
     design = spec.fit_design(clean)

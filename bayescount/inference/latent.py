@@ -29,7 +29,33 @@ def latent_values(
     data: PreparedData,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Return the latent level of every row, shape ``(chain, draw, n_rows)``."""
+    """Return the latent level of every row, shape ``(chain, draw, n_rows)``.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        Draws with ``latent`` (dims ``(chain, draw, [<latent level>,] latent_time)``),
+        ``latent_sd``, ``latent_rho`` (and ``latent_skew``).
+    spec : ModelSpec
+        The fitted model (latent kind and level).
+    design : Design
+        The fitted design with its time grid.
+    data : PreparedData
+        Encoded rows with ``time_steps``, dim ``obs``.
+    rng : numpy.random.Generator
+        Source of the innovations of continued paths and unseen labels.
+
+    Returns
+    -------
+    numpy.ndarray
+        Dims ``(chain, draw, obs)``: the latent deviation on the log-rate scale.
+
+    Raises
+    ------
+    ValueError
+        The design has no time grid or the rows no time steps (an internal misuse:
+        rows must be encoded with the fitted design).
+    """
     if design.time_grid is None or data.time_steps is None:
         raise ValueError("A latent level needs time steps: encode rows with spec.fit_design.")
     level = spec.latent_level

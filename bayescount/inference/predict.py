@@ -41,6 +41,20 @@ class PredictiveParameters:
 
     ``alpha`` (negative binomial shape) and ``psi`` (probability of the count part)
     are ``None`` when the family has no such parameter.
+
+    Attributes
+    ----------
+    mu : xarray.DataArray
+        Expected count of each row for its exposure (counts per window), dims
+        ``(chain, draw, obs)``; exactly 0 where the exposure is 0.
+    alpha : xarray.DataArray or None
+        NB2 shape, ``var = mu + mu**2 / alpha`` (Cameron & Trivedi 2013), dims
+        ``(chain, draw, obs)``; ``None`` for Poisson families.
+    psi : xarray.DataArray or None
+        Probability of the count part (PyMC's zero-inflation convention), dims
+        ``(chain, draw, obs)``; ``None`` without zero inflation.
+    exposure : numpy.ndarray
+        Dim ``obs``: each row's exposure, in exposure units.
     """
 
     mu: xr.DataArray
@@ -82,6 +96,38 @@ def predictive_parameters(
     A row with zero exposure has ``mu = 0`` exactly: zero expected events.
     A latent level is continued past the fitted time grid per draw
     (:func:`~bayescount.inference.latent.latent_values`).
+
+    The log link is ``log mu = intercept + log(exposure) + sum of group effects +
+    X @ beta + F @ fourier (+ latent)``, the formula of
+    :func:`bayescount.models.build_model`.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        Posterior draws, dims ``(chain, draw, ...)``.
+    spec : ModelSpec
+        The fitted model's specification.
+    design : Design
+        The fitted encoding (levels, covariate and Fourier terms, time grid).
+    data : PreparedData
+        The rows, encoded with ``design``, dim ``obs``.
+    unseen : {"population", "error"}
+        What to do with group labels not seen when fitting.
+    rng : numpy.random.Generator
+        Source of the draws of unseen effects, unseen dispersions and future
+        latent steps.
+
+    Returns
+    -------
+    PredictiveParameters
+        ``mu``, ``alpha``, ``psi``, dims ``(chain, draw, obs)``.
+
+    Raises
+    ------
+    UnknownGroupError
+        Unseen labels with ``unseen="error"`` (the message lists them).
+    SpecError
+        ``unseen`` is neither ``"population"`` nor ``"error"``.
     """
     if unseen not in ("population", "error"):
         raise SpecError(f"unseen must be 'population' or 'error', got {unseen!r}.")
@@ -169,6 +215,23 @@ def count_intensities(
     (PyMC's convention, ``psi`` = probability of the count part) zeroes the
     intensity with probability ``1 - psi``. Source: Cameron & Trivedi (2013),
     *Regression Analysis of Count Data*, §4.2; PyMC's ``ZeroInflatedPoisson``.
+
+    Parameters
+    ----------
+    mu : numpy.ndarray
+        Expected counts per window (any shape, e.g. ``(chain, draw, obs)``).
+    alpha : numpy.ndarray or None
+        NB2 shape, broadcastable to ``mu``; ``None`` for Poisson.
+    psi : numpy.ndarray or None
+        Probability of the count part, broadcastable to ``mu``; ``None`` without
+        zero inflation.
+    rng : numpy.random.Generator
+        Source of the gamma and zero-inflation draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        Poisson intensities (counts per window), the broadcast shape.
     """
     mu = np.asarray(mu, dtype=float)
     lam = mu if alpha is None else rng.gamma(alpha, mu / alpha)
@@ -186,12 +249,41 @@ def draw_counts(
     """Draw counts (int64) of the family given by ``alpha`` and ``psi``.
 
     See :func:`count_intensities` for the families and their parameters.
+
+    Parameters
+    ----------
+    mu : numpy.ndarray
+        Expected counts per window (any shape).
+    alpha : numpy.ndarray or None
+        NB2 shape, broadcastable to ``mu``; ``None`` for Poisson.
+    psi : numpy.ndarray or None
+        Probability of the count part; ``None`` without zero inflation.
+    rng : numpy.random.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        Counts per window (int64), the broadcast shape.
     """
     return rng.poisson(count_intensities(mu, alpha, psi, rng)).astype(np.int64)
 
 
 def sample_counts(params: PredictiveParameters, rng: np.random.Generator) -> xr.DataArray:
-    """Draw one count per posterior draw and row, dims ``(chain, draw, obs)``."""
+    """Draw one count per posterior draw and row, dims ``(chain, draw, obs)``.
+
+    Parameters
+    ----------
+    params : PredictiveParameters
+        Per-draw ``mu``, ``alpha``, ``psi``, dims ``(chain, draw, obs)``.
+    rng : numpy.random.Generator
+        Source of the draws (:func:`draw_counts`).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``counts`` (counts per window, int64), dims ``(chain, draw, obs)``.
+    """
     counts = draw_counts(
         params.mu.values,
         None if params.alpha is None else params.alpha.values,
@@ -225,11 +317,42 @@ class Prediction:
         return self.draws.mean(SAMPLE_DIMS, skipna=False).values
 
     def quantiles(self, q: Sequence[float]) -> np.ndarray:
-        """``(len(q), n_rows)`` posterior predictive quantiles (NaN where the draws are)."""
+        """``(len(q), n_rows)`` posterior predictive quantiles (NaN where the draws are).
+
+        Quantiles of the draws, linearly interpolated (xarray's ``quantile``), in
+        the units of :attr:`draws`.
+
+        Parameters
+        ----------
+        q : sequence of float
+            Probabilities in [0, 1].
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(q), n_rows)``.
+        """
         return self.draws.quantile(list(q), dim=SAMPLE_DIMS, skipna=False).values
 
     def to_frame(self, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
-        """Return the input rows plus ``mean`` and one ``q<level>`` column per quantile."""
+        """Return the input rows plus ``mean`` and one ``q<level>`` column per quantile.
+
+        Parameters
+        ----------
+        quantiles : sequence of float
+            Probabilities in [0, 1]; each adds a column ``q{p:g}`` (e.g. ``q0.05``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of :attr:`rows` with the new columns (counts, or counts per
+            exposure unit when ``scale == "rate"``).
+
+        Raises
+        ------
+        SpecError
+            A quantile outside [0, 1].
+        """
         bad = [q for q in quantiles if not 0 <= q <= 1]
         if bad:
             raise SpecError(f"Quantiles must lie in [0, 1], got {bad}.")

@@ -80,8 +80,13 @@ def family_moments(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of the (zero-inflated) Poisson / NB2 distribution, elementwise.
 
-    NB2: ``var = mu + mu^2 / alpha``. Zero inflation with count probability ``psi``:
-    ``mean = psi mu`` and ``var = psi var_c + psi (1 - psi) mu^2``.
+    NB2 (Cameron & Trivedi 2013): ``var = mu + mu^2 / alpha``. Zero inflation with count
+    probability ``psi``: ``mean = psi mu`` and ``var = psi var_c + psi (1 - psi) mu^2``.
+
+    Parameters
+    ----------
+    mu, alpha, psi : ndarray
+        Per-draw mean count per window, NB2 shape, count-part probability (or ``None``).
     """
     mu = np.asarray(mu, dtype=float)
     var = mu if alpha is None else mu + mu**2 / np.asarray(alpha, dtype=float)
@@ -134,6 +139,13 @@ def count_cdf(
 
     Agrees with ``scipy.stats.poisson.cdf(k, mu)`` and
     ``scipy.stats.nbinom.cdf(k, alpha, alpha / (alpha + mu))`` (0 for ``k < 0``).
+
+    Parameters
+    ----------
+    k : ndarray or int
+        Counts, broadcastable to ``mu``.
+    mu, alpha, psi : ndarray
+        Per-draw mean count per window, NB2 shape, count-part probability (or ``None``).
     """
     k = np.asarray(k)
     mu = np.asarray(mu, dtype=float)
@@ -149,6 +161,13 @@ def draws_first(a: np.ndarray | None, shape: tuple[int, ...], axis: int) -> np.n
     """Broadcast ``a`` to ``shape`` and return it as ``(draws, rows)`` (draws on ``axis``).
 
     ``None`` stays ``None`` (a family without that parameter).
+
+    Parameters
+    ----------
+    a : ndarray or None
+        Values broadcastable to ``shape`` (the full shape, draws on ``axis``).
+    shape : tuple of int
+    axis : int
     """
     if a is None:
         return None
@@ -157,7 +176,13 @@ def draws_first(a: np.ndarray | None, shape: tuple[int, ...], axis: int) -> np.n
 
 
 def flat(values: np.ndarray | None) -> np.ndarray | None:
-    """Reshape ``(chain, draw, obs)`` to ``(sample, obs)``."""
+    """Reshape ``(chain, draw, obs)`` to ``(sample, obs)``.
+
+    Parameters
+    ----------
+    values : ndarray or None
+        Dims ``(chain, draw, obs)``; ``None`` stays ``None``.
+    """
     if values is None:
         return None
     values = np.asarray(values)
@@ -165,7 +190,15 @@ def flat(values: np.ndarray | None) -> np.ndarray | None:
 
 
 def thin(params: PredictiveParameters, max_draws: int | None) -> PredictiveParameters:
-    """Keep at most about ``max_draws`` posterior draws, evenly spaced within each chain."""
+    """Keep at most about ``max_draws`` posterior draws, evenly spaced within each chain.
+
+    Parameters
+    ----------
+    params : PredictiveParameters
+        Dims ``(chain, draw, obs)``.
+    max_draws : int or None
+        Target number of draws over all chains; ``None`` keeps all.
+    """
     if max_draws is None:
         return params
     chains, draws = params.mu.shape[:2]
@@ -269,7 +302,14 @@ def mixture_moments(
     """Mean and variance of the predictive mixture over draws on ``axis``.
 
     The variance is the law of total variance: mean of the per-draw variances plus the
-    variance of the per-draw means.
+    variance of the per-draw means. Both are shaped like the rows (``mu`` without ``axis``).
+
+    Parameters
+    ----------
+    mu, alpha, psi : ndarray
+        Per-draw mean count per window, NB2 shape, count-part probability (or ``None``).
+    axis : int
+        Axis of the posterior draws.
     """
     mix = _Mixture.of_arrays(mu, alpha, psi, axis)
     mean, var = mix.moments()
@@ -432,8 +472,22 @@ def mixture_quantiles(
 ) -> np.ndarray:
     """Integer quantiles ``min{k : F(k) >= tau}`` of each row's predictive mixture.
 
-    Returns an int64 array of shape ``(len(taus), *rows)``. See the module docstring
-    for the search; ``max_walk`` trades the recurrence walk for bisection.
+    Returns an int64 array of counts of shape ``(len(taus), *rows)``. See the module
+    docstring for the search; ``max_walk`` trades the recurrence walk for bisection.
+
+    Parameters
+    ----------
+    taus : sequence of float
+        Probabilities in (0, 1).
+    mu, alpha, psi : ndarray
+        Per-draw mean count per window, NB2 shape, count-part probability (or ``None``).
+    axis, max_walk : int
+        Axis of the posterior draws; widest bracket walked before bisecting.
+
+    Raises
+    ------
+    ValueError
+        A probability outside (0, 1).
     """
     mix = _Mixture.of_arrays(mu, alpha, psi, axis)
     q, _, _ = _search(mix, taus, None, max_walk)
@@ -453,7 +507,19 @@ def pit_bounds(
     """``F(y - 1)``, ``F(y)`` and the ``taus`` quantiles of each row, in one pass.
 
     The randomised PIT of a count is ``F(y - 1) + V (F(y) - F(y - 1))`` with
-    ``V ~ U(0, 1)``; it is exactly uniform when ``y`` comes from ``F``.
+    ``V ~ U(0, 1)``; it is exactly uniform when ``y`` comes from ``F`` (Czado,
+    Gneiting & Held 2009).
+
+    Parameters
+    ----------
+    y : ndarray of int
+        Observed counts, one per row.
+    mu, alpha, psi : ndarray
+        Per-draw mean count per window, NB2 shape, count-part probability (or ``None``).
+    taus : sequence of float
+        Quantile probabilities in (0, 1).
+    axis, max_walk : int
+        Axis of the posterior draws; widest bracket walked before bisecting.
 
     Returns
     -------
@@ -461,6 +527,11 @@ def pit_bounds(
         ``F(y - 1)`` and ``F(y)``, shaped like the rows.
     quantiles : ndarray of int64
         ``(len(taus), *rows)``; empty along the first axis when ``taus`` is empty.
+
+    Raises
+    ------
+    ValueError
+        A probability outside (0, 1).
     """
     mix = _Mixture.of_arrays(mu, alpha, psi, axis)
     y = np.broadcast_to(np.asarray(y, dtype=np.int64), mix.row_shape).reshape(-1)
@@ -478,13 +549,26 @@ def pit_bounds(
 def mixture_sf_pmf(params: PredictiveParameters, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Predictive ``P(Y > y)`` and ``P(Y = y)`` per row, averaged over draws.
 
-    ``y`` holds one count (``>= 0``) per ``obs``; draws are averaged in chunks.
+    Both dim ``obs``; draws are averaged in chunks.
+
+    Parameters
+    ----------
+    params : PredictiveParameters
+        Dims ``(chain, draw, obs)``.
+    y : ndarray
+        Dim ``obs``: one count (``>= 0``) per row.
     """
     return _Mixture.of_parameters(params).sf_pmf(y, with_pmf=True)
 
 
 def mixture_mean(params: PredictiveParameters) -> np.ndarray:
-    """Predictive mean per row: the average over draws of ``psi * mu``."""
+    """Predictive mean per row (dim ``obs``, counts per window): the mean of ``psi * mu``.
+
+    Parameters
+    ----------
+    params : PredictiveParameters
+        Dims ``(chain, draw, obs)``.
+    """
     return _Mixture.of_parameters(params).mean()
 
 
@@ -493,6 +577,18 @@ def mixture_quantile(params: PredictiveParameters, q: float) -> np.ndarray:
 
     The search of :func:`mixture_quantiles`, on chunks of rows so that memory stays
     bounded whatever the number of rows.
+
+    Parameters
+    ----------
+    params : PredictiveParameters
+        Dims ``(chain, draw, obs)``.
+    q : float
+        Probability in (0, 1).
+
+    Raises
+    ------
+    ValueError
+        ``q`` outside (0, 1).
     """
     if not 0 < q < 1:
         raise ValueError(f"q must lie in (0, 1), got {q}.")

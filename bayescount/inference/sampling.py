@@ -110,6 +110,24 @@ def _nuts_options(config: SamplerConfig) -> dict[str, Any]:
 def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
     """Sample ``model`` with ``config``; return posterior, sample stats and data.
 
+    Runs :func:`pymc.sample` with the chosen NUTS implementation (nutpie, NumPyro or
+    PyMC) and, when ``config.log_likelihood``, adds the pointwise log
+    likelihood (:func:`pymc.compute_log_likelihood`).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model to sample (:func:`~bayescount.models.build_model`).
+    config : SamplerConfig
+        Draws, warm-up, chains, cores, seed, target acceptance and mass matrix.
+
+    Returns
+    -------
+    xarray.DataTree
+        ``posterior`` and ``sample_stats`` (dims ``(chain, draw, ...)``),
+        ``observed_data``, ``constant_data`` and, when asked, ``log_likelihood``;
+        the sampling time in seconds in ``attrs["bayescount_sampling_seconds"]``.
+
     Raises
     ------
     SamplerError

@@ -38,6 +38,16 @@ def check_writable(path: str | Path) -> Path:
     removed there (``os.access`` is not enough — root passes it on a read-only
     filesystem).
 
+    Parameters
+    ----------
+    path : str or Path
+        The file that will be written.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`.
+
     Raises
     ------
     OutputError

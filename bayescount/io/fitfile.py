@@ -63,14 +63,29 @@ def _storable(tree: xr.DataTree) -> xr.DataTree:
 def save_fit(fit: Fit, path: str | Path) -> Path:
     """Write ``fit`` to ``path`` atomically (temporary file, then rename).
 
-    ``fit`` is a :class:`~bayescount.Fit` or a fitted :class:`~bayescount.CountModel`.
-    Returns the path written. An existing file at ``path`` is replaced only once
-    the new one is complete (:func:`~bayescount.io.atomic.atomic_write`), so an
-    interrupted or failed save never corrupts it; a new file follows the umask and an
-    overwritten one keeps its mode.
+    An existing file at ``path`` is replaced only once the new one is complete
+    (:func:`~bayescount.io.atomic.atomic_write`), so an interrupted or failed save
+    never corrupts it; a new file follows the umask and an overwritten one keeps its
+    mode. The file is netCDF4/HDF5: the DataTree's groups plus the spec, design,
+    parameterization, sampler settings, convergence report and versions as JSON
+    attributes, each with a SHA-256 digest checked by :func:`load_fit`.
+
+    Parameters
+    ----------
+    fit : Fit or CountModel
+        A :class:`~bayescount.Fit` or a fitted :class:`~bayescount.CountModel`.
+    path : str or Path
+        The file to write; missing parent directories are created.
+
+    Returns
+    -------
+    Path
+        The path written.
 
     Raises
     ------
+    NotFittedError
+        ``fit`` is a model that has not been fitted.
     OutputError
         The file cannot be written (full disk, permissions); nothing changed.
     """
@@ -191,6 +206,11 @@ def _check_digests(tree: xr.DataTree, path: Path) -> None:
 def load_fit(path: str | Path) -> Fit:
     """Load a fit written by :func:`save_fit`, validating it first.
 
+    Parameters
+    ----------
+    path : str or Path
+        A file written by :func:`save_fit` (or ``bayescount fit --out``).
+
     Returns
     -------
     Fit
@@ -198,6 +218,8 @@ def load_fit(path: str | Path) -> Fit:
 
     Raises
     ------
+    FileNotFoundError
+        No file at ``path``.
     ForeignFileError
         The file is not a bayescount fit.
     CorruptFitFileError

@@ -83,6 +83,17 @@ def numeric_columns(fit: Fit) -> tuple[str, ...]:
 
     Pass them as ``read_table(..., numeric_columns=...)`` to read every other column
     (labels, time, identifiers passed through) exactly as written.
+
+    Parameters
+    ----------
+    fit : Fit
+        The fitted model whose schema and design name the columns.
+
+    Returns
+    -------
+    tuple of str
+        The counts column, the exposure column (when the schema has one) and the
+        numeric covariates, in that order.
     """
     schema = fit.schema
     numeric = [schema.counts, *([schema.exposure] if schema.exposure else [])]

@@ -39,12 +39,39 @@ OBS_DIM = "obs"
 
 
 def free_dim(level: str) -> str:
-    """Name of the dimension of a level's free (unconstrained) effects."""
+    """Name of the dimension of a level's free (unconstrained) effects.
+
+    Parameters
+    ----------
+    level : str
+        A group level.
+
+    Returns
+    -------
+    str
+        ``"<level>_free_dim"``: one entry per label less one per parent (the
+        zero-sum constraint, :class:`~bayescount.models.zerosum.ZeroSumLayout`).
+    """
     return f"{level}_free_dim"
 
 
 def variable_names(spec: ModelSpec, design: Design) -> dict[str, str]:
-    """Names of the model's parameters, keyed by role (used by summaries and prediction)."""
+    """Names of the model's parameters, keyed by role (used by summaries and prediction).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model (family, latent level).
+    design : Design
+        The fitted encoding (levels, covariate and Fourier terms).
+
+    Returns
+    -------
+    dict of str to str
+        Role to posterior variable name: ``intercept``, ``<level>_sd``,
+        ``<level>_effect``, and when present ``beta``, ``fourier``, ``alpha``,
+        ``psi``, ``latent``, ``latent_sd``, ``latent_rho``, ``latent_skew``.
+    """
     names = {"intercept": "intercept"}
     for lvl in design.levels:
         names[f"{lvl.name}_sd"] = f"{lvl.name}_sd"
@@ -129,6 +156,16 @@ def _centred_latent(spec, design, data, codes, intercept, effects, fourier):
 
 def counts_as_data(counts: np.ndarray | None) -> np.ndarray | None:
     """Return counts as the model's observed data: float64, exact up to ``MAX_COUNT``.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray or None
+        Counts per window, dim ``obs``.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The counts as float64 (``None`` passes through).
 
     Raises
     ------

@@ -76,7 +76,30 @@ def _logp(kind: str):
 def unit_innovations(
     kind: str, rng: np.random.Generator, shape: tuple[int, ...], skew=0.0
 ) -> np.ndarray:
-    """Draw innovations of zero mean and unit standard deviation for latent ``kind``."""
+    """Draw innovations of zero mean and unit standard deviation for latent ``kind``.
+
+    Laplace with scale ``1 / sqrt(2)``; asymmetric Laplace in PyMC's
+    ``AsymmetricLaplace(b, kappa, mu)`` parameterisation (Kotz, Kozubowski &
+    Podgórski 2001), drawn as a difference of exponentials, with
+    ``b = sqrt(1 + kappa^4) / kappa`` and ``mu`` set so the mean is 0; else standard
+    normal.
+
+    Parameters
+    ----------
+    kind : {"ar1", "ar1_laplace", "ar1_skew_laplace"}
+        The latent kind (:data:`~bayescount.models.spec.LATENT_KINDS`).
+    rng : numpy.random.Generator
+        Source of the draws.
+    shape : tuple of int
+        Shape of the output.
+    skew : float or numpy.ndarray
+        ``-log(kappa)``, broadcastable to ``shape`` (``"ar1_skew_laplace"`` only).
+
+    Returns
+    -------
+    numpy.ndarray
+        Innovations of the given shape (log-rate units per unit of ``latent_sd``).
+    """
     if kind == "ar1_laplace":
         return rng.laplace(0.0, 1.0 / np.sqrt(2.0), shape)
     if kind == "ar1_skew_laplace":
@@ -110,6 +133,19 @@ def path_levels(spec: ModelSpec, design: Design) -> dict[str, np.ndarray]:
     """Group levels constant along each latent path: ``{level: code per path}``.
 
     The latent level itself and, when nested, its ancestors.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model (its latent level and nesting).
+    design : Design
+        The fitted levels.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Per level, dim ``<latent level>``: the label code of each path (empty when
+        the model has one path or no latent level).
     """
     level = spec.latent_level
     if level is None:
@@ -140,6 +176,20 @@ def latent_states(spec: ModelSpec, mean):
     """Centred: sample the paths' log-rate states around ``mean`` (dims of the paths).
 
     Records the deviations ``states - mean`` as ``latent``; returns the states.
+    Call inside a model context.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model (latent kind and priors).
+    mean : pytensor.tensor.TensorVariable
+        The mean path on the log-rate scale, dims ``(<latent level>, latent_time)``
+        (or ``(latent_time,)`` with one path).
+
+    Returns
+    -------
+    pytensor.tensor.TensorVariable
+        ``latent_state``: log-rate states, dims as ``mean``.
     """
     sd, rho = _scales(spec)
     shrink = pt.sqrt(1.0 - pt.square(rho))
@@ -161,9 +211,24 @@ def ar1_filter(shocks, rho, length: int):
 
     ``length`` is the (static) size of that axis.
 
-    A Hillis-Steele prefix scan: ``ceil(log2 T)`` vectorised rounds of
-    ``y[t] += rho^k y[t-k]`` for ``k = 1, 2, 4, ...``; no ``scan`` op, stable for
-    ``0 <= rho < 1`` (every factor is at most 1).
+    A Hillis-Steele prefix scan (Hillis & Steele 1986, *Data parallel algorithms*):
+    ``ceil(log2 T)`` vectorised rounds of ``y[t] += rho^k y[t-k]`` for
+    ``k = 1, 2, 4, ...``; no ``scan`` op, stable for ``0 <= rho < 1`` (every factor
+    is at most 1).
+
+    Parameters
+    ----------
+    shocks : pytensor.tensor.TensorVariable
+        Shocks, last axis time (``latent_time``).
+    rho : pytensor.tensor.TensorVariable
+        Autocorrelation, broadcastable to ``shocks`` without its last axis.
+    length : int
+        Static length of the time axis.
+
+    Returns
+    -------
+    pytensor.tensor.TensorVariable
+        The AR(1) filtered series, shape of ``shocks``.
     """
     out, factor, shift = shocks, rho, 1
     while shift < length:
@@ -181,6 +246,26 @@ def latent_deviations(spec: ModelSpec, design: Design):
     ``unit[0] = e[0]``, ``unit[t] = rho unit[t-1] + sqrt(1 - rho^2) e[t]`` (unit marginal
     variance), scaled by ``latent_sd``: non-centred in both ``latent_sd`` and
     ``latent_rho``, so neither funnels into the paths when the counts are sparse.
+    Call inside a model context.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model (``latent="ar1"``, its priors).
+    design : Design
+        The fitted design (its time grid's length).
+
+    Returns
+    -------
+    pytensor.tensor.TensorVariable
+        The deterministic ``latent``: deviations on the log-rate scale, dims
+        ``(<latent level>, latent_time)`` (or ``(latent_time,)``).
+
+    Raises
+    ------
+    ValueError
+        ``spec.latent`` is not ``"ar1"`` (an internal misuse; the spec refuses a
+        non-centred Laplace level first).
     """
     if spec.latent != "ar1":
         raise ValueError("Only normal innovations have a non-centred form.")

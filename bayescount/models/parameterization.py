@@ -23,7 +23,31 @@ def information_per_group(
 
     For the Poisson it is the expected count of the group; for the negative binomial
     each row contributes ``1 / (1/mu + 1/alpha)`` with a moment estimate of
-    ``alpha`` (conservative: between-group variation counts as overdispersion).
+    ``alpha`` (conservative: between-group variation counts as overdispersion). These
+    are the NB2 expected information about ``log mu``, ``mu alpha / (mu + alpha)``
+    (Cameron & Trivedi 2013, §3.3), summed over the group's rows.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model (family, thresholds, requested parameterisations).
+    design : Design
+        The fitted encoding (levels, pooled log rate).
+    data : PreparedData
+        Encoded training rows, dim ``obs`` (with counts).
+    level : str
+        The group level.
+
+    Returns
+    -------
+    numpy.ndarray
+        Dim ``<level>``: information per label (units of 1 / log-rate variance;
+        expected counts for the Poisson).
+
+    Raises
+    ------
+    KeyError
+        ``level`` is not a group level.
     """
     n_labels = len(design.level(level).labels)
     mu = np.exp(design.pooled_log_rate) * data.exposure
@@ -50,7 +74,23 @@ def signal_to_noise(spec: ModelSpec, design: Design, data: PreparedData) -> dict
     the mean squared deviation of each group's raw log rate from its parent's, less
     the mean sampling variance ``1 / information``. The ratio compares the prior
     variance of a group effect with the variance of its estimate from the group's own
-    data: above 1 the data dominate.
+    data: above 1 the data dominate. (A moment estimate of the between-group variance
+    in the manner of DerSimonian & Laird 1986; the centred/non-centred trade-off is
+    that of Papaspiliopoulos, Roberts & Sköld 2007.)
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model (family, thresholds, requested parameterisations).
+    design : Design
+        The fitted encoding (levels, pooled log rate).
+    data : PreparedData
+        Encoded training rows, dim ``obs`` (with counts).
+
+    Returns
+    -------
+    dict of str to float
+        Per group level, the median signal-to-noise ratio (dimensionless).
     """
     out = {}
     parent_rates = None
@@ -100,6 +140,23 @@ def choose_parameterization(
     their effects more tightly than the population distribution does, and the
     centred form avoids the funnel-shaped posterior of the non-centred one. Levels
     whose groups are data-poor, or barely differ from each other, are non-centred.
+    A latent level (key :data:`~bayescount.models.spec.LATENT_KEY`) is centred when a
+    typical state's own counts pin it (about four expected counts per state for the
+    Poisson); Laplace paths are always centred.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model (family, thresholds, requested parameterisations).
+    design : Design
+        The fitted encoding (levels, pooled log rate).
+    data : PreparedData
+        Encoded training rows, dim ``obs`` (with counts).
+
+    Returns
+    -------
+    dict of str to str
+        ``"centered"`` or ``"non_centered"`` per group level (and ``"latent"``).
     """
     ratios = signal_to_noise(spec, design, data)
     choice = {}

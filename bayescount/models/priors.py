@@ -45,7 +45,17 @@ def _finite(owner: str, **values: float) -> None:
 
 @dataclass(frozen=True)
 class Prior:
-    """Base class: a named PyMC distribution with fixed parameters."""
+    """Base class: a named PyMC distribution with fixed parameters.
+
+    Subclasses are frozen dataclasses whose fields are the PyMC distribution's
+    parameters (stored as floats, validated at construction).
+
+    Raises
+    ------
+    SpecError
+        A subclass is given a non-finite, or (for scales and shapes) non-positive,
+        parameter.
+    """
 
     dist: ClassVar[str] = ""
     positive: ClassVar[bool] = False
@@ -60,11 +70,40 @@ class Prior:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def create(self, name: str, **kwargs: Any) -> Any:
-        """Create the PyMC random variable ``name`` inside the current model."""
+        """Create the PyMC random variable ``name`` inside the current model.
+
+        Parameters
+        ----------
+        name : str
+            Name of the random variable.
+        **kwargs
+            Passed on to the PyMC distribution (``dims``, ``shape``, ...).
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            The random variable, registered in the model on the context stack.
+        """
         return getattr(pm, self.dist)(name, **self.kwargs(), **kwargs)
 
     def shifted(self, by: float) -> Prior:
-        """Return the prior with its location moved by ``by`` (location priors only)."""
+        """Return the prior with its location moved by ``by`` (location priors only).
+
+        Parameters
+        ----------
+        by : float
+            Shift of the location (e.g. the pooled log rate, for the intercept).
+
+        Returns
+        -------
+        Prior
+            A new prior of the same kind.
+
+        Raises
+        ------
+        SpecError
+            The prior has no location (the positive and Beta priors).
+        """
         raise SpecError(f"{type(self).__name__} has no location to shift.")
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,7 +113,15 @@ class Prior:
 
 @dataclass(frozen=True)
 class Normal(Prior):
-    """Normal(mu, sigma)."""
+    """Normal(mu, sigma).
+
+    Parameters
+    ----------
+    mu : float
+        Location (finite).
+    sigma : float
+        Standard deviation (> 0).
+    """
 
     dist: ClassVar[str] = "Normal"
     mu: float = 0.0
@@ -85,13 +132,34 @@ class Normal(Prior):
         _positive("Normal", sigma=self.sigma)
         self._as_floats()
 
-    def shifted(self, by: float) -> Normal:  # noqa: D102 - documented on Prior
+    def shifted(self, by: float) -> Normal:
+        """Return ``Normal(mu + by, sigma)``.
+
+        Parameters
+        ----------
+        by : float
+            Shift of the location.
+
+        Returns
+        -------
+        Normal
+        """
         return Normal(self.mu + by, self.sigma)
 
 
 @dataclass(frozen=True)
 class StudentT(Prior):
-    """Student-t(nu, mu, sigma)."""
+    """Student-t(nu, mu, sigma).
+
+    Parameters
+    ----------
+    nu : float
+        Degrees of freedom (> 0).
+    mu : float
+        Location (finite).
+    sigma : float
+        Scale (> 0).
+    """
 
     dist: ClassVar[str] = "StudentT"
     nu: float = 3.0
@@ -103,13 +171,30 @@ class StudentT(Prior):
         _positive("StudentT", nu=self.nu, sigma=self.sigma)
         self._as_floats()
 
-    def shifted(self, by: float) -> StudentT:  # noqa: D102 - documented on Prior
+    def shifted(self, by: float) -> StudentT:
+        """Return ``StudentT(nu, mu + by, sigma)``.
+
+        Parameters
+        ----------
+        by : float
+            Shift of the location.
+
+        Returns
+        -------
+        StudentT
+        """
         return StudentT(self.nu, self.mu + by, self.sigma)
 
 
 @dataclass(frozen=True)
 class HalfNormal(Prior):
-    """Half-normal(sigma) on the positive reals."""
+    """Half-normal(sigma) on the positive reals.
+
+    Parameters
+    ----------
+    sigma : float
+        Scale (> 0).
+    """
 
     dist: ClassVar[str] = "HalfNormal"
     positive: ClassVar[bool] = True
@@ -122,7 +207,15 @@ class HalfNormal(Prior):
 
 @dataclass(frozen=True)
 class HalfStudentT(Prior):
-    """Half-Student-t(nu, sigma) on the positive reals."""
+    """Half-Student-t(nu, sigma) on the positive reals.
+
+    Parameters
+    ----------
+    nu : float
+        Degrees of freedom (> 0).
+    sigma : float
+        Scale (> 0).
+    """
 
     dist: ClassVar[str] = "HalfStudentT"
     positive: ClassVar[bool] = True
@@ -136,7 +229,13 @@ class HalfStudentT(Prior):
 
 @dataclass(frozen=True)
 class Exponential(Prior):
-    """Exponential(lam) on the positive reals."""
+    """Exponential(lam) on the positive reals.
+
+    Parameters
+    ----------
+    lam : float
+        Rate (> 0); the mean is ``1 / lam``.
+    """
 
     dist: ClassVar[str] = "Exponential"
     positive: ClassVar[bool] = True
@@ -149,7 +248,13 @@ class Exponential(Prior):
 
 @dataclass(frozen=True)
 class Beta(Prior):
-    """Beta(alpha, beta) on (0, 1)."""
+    """Beta(alpha, beta) on (0, 1).
+
+    Parameters
+    ----------
+    alpha, beta : float
+        Shapes (> 0).
+    """
 
     dist: ClassVar[str] = "Beta"
     alpha: float = 1.0
@@ -166,7 +271,22 @@ _PRIORS: dict[str, type[Prior]] = {
 
 
 def prior_from_dict(d: dict[str, Any]) -> Prior:
-    """Rebuild a prior from :meth:`Prior.to_dict` output."""
+    """Rebuild a prior from :meth:`Prior.to_dict` output.
+
+    Parameters
+    ----------
+    d : dict
+        ``{"dist": name, **parameters}``, e.g. ``{"dist": "Normal", "mu": 0, "sigma": 2}``.
+
+    Returns
+    -------
+    Prior
+
+    Raises
+    ------
+    SpecError
+        An unknown distribution name or an invalid parameter.
+    """
     params = dict(d)
     name = params.pop("dist", None)
     if name not in _PRIORS:
@@ -221,6 +341,12 @@ class Priors:
     latent_skew : Prior
         ``-log(kappa)`` of asymmetric Laplace innovations (``"ar1_skew_laplace"``);
         ``Normal(0, 0.5)``: symmetric a priori, up to about 3:1 tail-length ratios.
+
+    Raises
+    ------
+    SpecError
+        A prior on the wrong support (e.g. a Normal for ``group_sd``, or anything but
+        a Beta for a probability) or not a bayescount prior.
     """
 
     intercept: Prior = field(default_factory=lambda: Normal(0.0, 2.0))
@@ -257,7 +383,22 @@ class Priors:
 
     @classmethod
     def from_dict(cls, d: dict[str, dict[str, Any]]) -> Priors:
-        """Rebuild priors from :meth:`to_dict` output (missing entries keep defaults)."""
+        """Rebuild priors from :meth:`to_dict` output (missing entries keep defaults).
+
+        Parameters
+        ----------
+        d : dict
+            Prior name to :meth:`Prior.to_dict` output.
+
+        Returns
+        -------
+        Priors
+
+        Raises
+        ------
+        SpecError
+            An unknown prior name or an invalid prior.
+        """
         d = dict(d)
         if "inv_sqrt_dispersion" in d:  # fit files written before the rename
             d["inv_sqrt_alpha"] = d.pop("inv_sqrt_dispersion")

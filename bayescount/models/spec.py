@@ -169,6 +169,28 @@ class ModelSpec:
         :func:`~bayescount.prep.seasonality.parse_seasonality`). The other options are
         those of this class.
 
+        Parameters
+        ----------
+        counts, exposure, time, groups, nesting, covariates, exposure_unit, timezone
+            The columns and their meaning, as in
+            :class:`~bayescount.prep.schema.CountSchema` (``exposure=None``: every
+            window has exposure 1; ``nesting`` is ``"nested"`` or ``"crossed"``).
+        family : str
+            One of :data:`FAMILIES`.
+        seasonality : str or sequence of Seasonality
+            Fourier components, e.g. ``"daily,weekly"`` or ``"daily:3"``.
+        priors : Priors, optional
+            Prior value objects; default :class:`~bayescount.models.priors.Priors`.
+        dispersion_by, dispersion_scales_with_exposure, parameterization
+            As in this class (``parameterization=None`` means ``{}``: ``"auto"``
+            everywhere).
+        centered_threshold, latent, latent_by
+            As in this class.
+
+        Returns
+        -------
+        ModelSpec
+
         Raises
         ------
         SpecError
@@ -205,6 +227,21 @@ class ModelSpec:
 
         Negative binomial options (``dispersion_by``,
         ``dispersion_scales_with_exposure``) are dropped for the other families.
+
+        Parameters
+        ----------
+        family : str
+            One of :data:`FAMILIES`.
+
+        Returns
+        -------
+        ModelSpec
+            A new spec; ``self`` is unchanged.
+
+        Raises
+        ------
+        SpecError
+            An unknown family.
         """
         nb_only: dict[str, Any] = {}
         if not family.endswith("negative_binomial"):
@@ -244,7 +281,25 @@ class ModelSpec:
         return self.schema.groups[-1] if self.schema.groups else None
 
     def fit_design(self, frame: pd.DataFrame) -> Design:
-        """Fit the :class:`~bayescount.prep.design.Design` this spec needs on ``frame``."""
+        """Fit the :class:`~bayescount.prep.design.Design` this spec needs on ``frame``.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Validated training rows (:func:`~bayescount.prep.validate_frame`).
+
+        Returns
+        -------
+        Design
+            Labels per level, covariate encodings, Fourier terms and, with a latent
+            level, the regular time grid.
+
+        Raises
+        ------
+        DataError
+            Columns missing, or a design the rows cannot identify
+            (:class:`~bayescount.exceptions.DesignError`, e.g. a constant covariate).
+        """
         return Design.fit(
             frame, self.schema, self.seasonality, time_grid=self.latent is not None
         )
@@ -279,7 +334,25 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelSpec:
-        """Rebuild a spec from :meth:`to_dict` output."""
+        """Rebuild a spec from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        d : dict
+            The output of :meth:`to_dict` (``latent`` keys optional, for older files).
+
+        Returns
+        -------
+        ModelSpec
+
+        Raises
+        ------
+        SpecError
+            The stored options are invalid.
+        KeyError
+            A required key is missing (:func:`bayescount.io.load_fit` reports both
+            as :class:`~bayescount.exceptions.CorruptFitFileError`).
+        """
         return cls(
             schema=CountSchema.from_dict(d["schema"]),
             family=d["family"],
@@ -303,7 +376,18 @@ class ModelSpec:
 
     @staticmethod
     def hash_of(d: dict[str, Any]) -> str:
-        """SHA-256 of a spec dict as stored (files written by older versions included)."""
+        """SHA-256 of a spec dict as stored (files written by older versions included).
+
+        Parameters
+        ----------
+        d : dict
+            A spec dict (:meth:`to_dict`, or as read from a fit file).
+
+        Returns
+        -------
+        str
+            Hex digest of its canonical JSON (sorted keys).
+        """
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
 

@@ -62,7 +62,23 @@ class ZeroSumLayout:
         return self.n_children - self.n_parents
 
     def to_children(self, free):
-        """Map free values (last axis) to zero-sum children, in PyTensor."""
+        """Map free values (last axis) to zero-sum children, in PyTensor.
+
+        Per parent with ``n`` children and free values ``f`` (``n - 1`` of them),
+        ``s = sum(f)``: the free children are ``f - s / (sqrt(n) + n)`` and the last
+        child is ``-s / sqrt(n)``; the Householder map of PyMC's ``ZeroSumNormal``.
+
+        Parameters
+        ----------
+        free : pytensor.tensor.TensorVariable or array_like
+            Vector of :attr:`n_free` free values, dim ``<level>_free_dim``.
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            Vector of :attr:`n_children` effects, dim ``<level>``, summing to zero
+            within each parent.
+        """
         free = pt.as_tensor_variable(free)
         free_parent = self.parent_index[self.free_positions]
         last_pos = np.flatnonzero(self.is_last)
@@ -77,7 +93,18 @@ class ZeroSumLayout:
         return children[last_pos].set(-sums / sqrt_n)
 
     def to_children_numpy(self, free: np.ndarray) -> np.ndarray:
-        """Numpy version of :meth:`to_children` (for tests and checks)."""
+        """Numpy version of :meth:`to_children` (for tests and checks).
+
+        Parameters
+        ----------
+        free : numpy.ndarray
+            Vector of :attr:`n_free` free values.
+
+        Returns
+        -------
+        numpy.ndarray
+            Vector of :attr:`n_children` effects, zero-sum within each parent.
+        """
         free_parent = self.parent_index[self.free_positions]
         sqrt_n = np.sqrt(self.sizes)
         sums = np.bincount(free_parent, weights=free, minlength=self.n_parents)

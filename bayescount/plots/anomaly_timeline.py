@@ -22,8 +22,26 @@ def plot_anomaly_timeline(
 ) -> matplotlib.figure.Figure:
     """Observed counts of one series, the predictive interval, and flagged windows.
 
-    ``series`` is a group path (``"r0/r0-s1/r0-s1-n0"``); default the series with the
-    most severe flag (or the first series when nothing is flagged).
+    Parameters
+    ----------
+    report : AnomalyReport
+        Its ``table`` has one row per series and window: ``observed``, ``expected``
+        (counts per window), the interval ``lower`` / ``upper``, ``flag``.
+    series : str, optional
+        A group path (``"r0/r0-s1/r0-s1-n0"``); default the series with the most
+        severe flag (or the most severe window when nothing is flagged).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes.
+
+    Raises
+    ------
+    SpecError
+        No such series in the report.
     """
     table = report.table
     if series is None:

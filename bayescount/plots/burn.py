@@ -26,7 +26,23 @@ def plot_burn(
 
     Bands are predictive quantile ranges of the cumulative consumption (bad events so
     far plus future ones, over each draw's whole-window budget); the dashed line at 1 is
-    exhaustion.
+    exhaustion. Burn follows the error-budget accounting of the Google SRE Workbook,
+    ch. 5 (Beyer et al. 2018).
+
+    Parameters
+    ----------
+    forecast : BurnForecast
+        Its ``draws`` hold ``cumulative_consumed`` (dims ``(chain, draw, time)``, share
+        of the whole-window budget) and ``consumed_now`` (dims ``(chain, draw)``).
+    bands : tuple of (float, float)
+        Quantile ranges to shade, widest first.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes.
     """
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 4))

@@ -30,8 +30,30 @@ def plot_excess(
 ) -> matplotlib.figure.Figure:
     """Horizontal bars of the posterior mean excess events per group, with intervals.
 
-    Groups are shown in rank order; those not significant (BH-adjusted) are grey.
-    ``level`` defaults to the innermost level.
+    Groups are shown in rank order; those not significant (Benjamini–Hochberg
+    adjusted, Benjamini & Hochberg 1995) are grey.
+
+    Parameters
+    ----------
+    attribution : Attribution
+        Its ``table`` has one row per level and group: ``excess`` (observed minus
+        predicted events over the incident), its interval and ``p_rose``.
+    level : str, optional
+        The group level to show; default the innermost.
+    top : int
+        Most groups shown.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes.
+
+    Raises
+    ------
+    SpecError
+        No such level in the attribution.
     """
     table = attribution.table
     levels = [lv for lv in table["level"].unique() if lv != "global"]
@@ -57,7 +79,28 @@ def plot_excess(
 def plot_capacity(
     forecast: CapacityForecast, *, level: str = "global", ax=None
 ) -> matplotlib.figure.Figure:
-    """Predictive intervals of the count per scenario and group, with the threshold."""
+    """Predictive intervals of the count per scenario and group, with the threshold.
+
+    Parameters
+    ----------
+    forecast : CapacityForecast
+        Its ``table`` has one row per scenario, level and group, with integer count
+        quantile columns ``q...`` (counts per ``forecast.per``).
+    level : str
+        The level to show (``"global"`` by default).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes.
+
+    Raises
+    ------
+    SpecError
+        No such level in the forecast.
+    """
     table = forecast.table
     part = table[table["level"] == level]
     if part.empty:

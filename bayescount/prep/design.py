@@ -29,6 +29,17 @@ class GroupLevel:
     Labels of a nested level are ordered by parent, so each parent's children are
     contiguous; ``parent_index[i]`` is the position of label ``i``'s parent in the
     parent level's labels (all zeros for a top-level or crossed factor).
+
+    Attributes
+    ----------
+    name : str
+        The group column.
+    labels : tuple of str
+        The fitted labels, as text; dim ``<name>`` of the posterior effects.
+    parent : str or None
+        The parent level of a nested factor.
+    parent_index : tuple of int
+        Per label, the position of its parent among the parent level's labels.
     """
 
     name: str
@@ -49,6 +60,22 @@ class CovariateEncoding:
     Numeric: ``(x - mean) / scale``; ``low`` and ``high`` are the training range
     (``None`` in designs saved before it was stored). Categorical: one indicator per
     level except ``reference``.
+
+    Attributes
+    ----------
+    name : str
+        The covariate column.
+    kind : {"numeric", "categorical"}
+        How it is encoded.
+    mean, scale : float
+        Numeric: training mean and standard deviation (1 when constant), in the
+        column's units; a coefficient is per standard deviation.
+    levels : tuple of str
+        Categorical: the training levels, sorted.
+    reference : str or None
+        Categorical: the baseline level (the most frequent; ties by label).
+    low, high : float or None
+        Numeric: training minimum and maximum.
     """
 
     name: str
@@ -68,7 +95,23 @@ class CovariateEncoding:
         return [f"{self.name}[{lvl}]" for lvl in self.levels if lvl != self.reference]
 
     def encode(self, values: pd.Series) -> np.ndarray:
-        """Return the ``(n, len(terms))`` design block for ``values``."""
+        """Return the ``(n, len(terms))`` design block for ``values``.
+
+        Parameters
+        ----------
+        values : pandas.Series
+            The covariate column, dim ``obs`` (length ``n``).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, len(terms))``: standardised values, or 0/1 indicators.
+
+        Raises
+        ------
+        DataError
+            A categorical level not seen when fitting.
+        """
         if self.kind == "numeric":
             return ((values.to_numpy(dtype=float) - self.mean) / self.scale)[:, None]
         labels = values.astype(str).to_numpy()
@@ -93,6 +136,25 @@ class PreparedData:
     when fitting; only in prediction). ``time_steps`` are the rows' steps on the
     design's :class:`~bayescount.prep.timegrid.TimeGrid` (``None`` without one); in
     prediction they may lie outside ``[0, length)``.
+
+    Attributes
+    ----------
+    index : pandas.Index
+        The rows' index in the validated frame (length ``n``, dim ``obs``).
+    counts : numpy.ndarray or None
+        Dim ``obs``: counts per window (int64); ``None`` in prediction without counts.
+    exposure : numpy.ndarray
+        Dim ``obs``: exposure, in exposure units (1 without an exposure column).
+    covariates : numpy.ndarray
+        Shape ``(obs, covariate)``: the encoded covariate terms.
+    fourier : numpy.ndarray
+        Shape ``(obs, fourier_term)``: the Fourier features.
+    group_codes : dict of str to numpy.ndarray
+        Per level, dim ``obs``: label codes (int64).
+    new_labels : dict of str to tuple of str
+        Per level, the labels not seen when fitting, in code order.
+    time_steps : numpy.ndarray or None
+        Dim ``obs``: integer steps on the time grid.
     """
 
     index: pd.Index
@@ -115,7 +177,18 @@ class PreparedData:
         return np.log(self.exposure)
 
     def take(self, rows: slice | np.ndarray) -> PreparedData:
-        """Return the rows ``rows`` (a slice or positions) of every array."""
+        """Return the rows ``rows`` (a slice or positions) of every array.
+
+        Parameters
+        ----------
+        rows : slice or numpy.ndarray
+            Row positions along ``obs``.
+
+        Returns
+        -------
+        PreparedData
+            The selected rows (``new_labels`` kept whole).
+        """
         return PreparedData(
             index=self.index[rows],
             counts=None if self.counts is None else self.counts[rows],
@@ -130,7 +203,28 @@ class PreparedData:
 
 @dataclass(frozen=True)
 class Design:
-    """Fitted encoding of a count table (see module docstring)."""
+    """Fitted encoding of a count table (see module docstring); built by :meth:`fit`.
+
+    Attributes
+    ----------
+    schema : CountSchema
+        The columns.
+    levels : tuple of GroupLevel
+        The group levels, in schema order.
+    encodings : tuple of CovariateEncoding
+        One per main-effect covariate.
+    seasonality : tuple of Seasonality
+        The Fourier components.
+    pooled_log_rate : float
+        ``log(sum(counts) / sum(exposure))`` of the training rows (events per
+        exposure unit; half a count when all are zero); the intercept prior is
+        centred on it.
+    reference_exposure : float
+        Median training exposure (exposure units); the reference of
+        ``dispersion_scales_with_exposure``.
+    time_grid : TimeGrid or None
+        The regular time grid of a latent level.
+    """
 
     schema: CountSchema
     levels: tuple[GroupLevel, ...]
@@ -154,6 +248,34 @@ class Design:
 
         ``time_grid=True`` also fits the regular grid of the time column (needed by a
         latent time-varying level).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Validated training rows (:func:`~bayescount.prep.validate_frame`).
+        schema : CountSchema
+            The columns.
+        seasonality : tuple of Seasonality
+            Fourier components (need the time column).
+        time_grid : bool
+            Also fit the regular time grid (a latent level needs it).
+
+        Returns
+        -------
+        Design
+
+        Raises
+        ------
+        DataError
+            Seasonality or a time grid without a time column.
+        NestingError
+            A nested label under two parents.
+        DesignError
+            Coefficients the rows cannot identify (constant or collinear covariates,
+            a level with one label, seasonality at the sampling step; see
+            :func:`~bayescount.prep.design_checks.check_training_design`).
+        TimestampError
+            An irregular time column for the time grid.
         """
         if (seasonality or time_grid) and schema.time is None:
             what = "Seasonality" if seasonality else "A time grid"
@@ -202,7 +324,22 @@ class Design:
         return bool(self.seasonality) or self.time_grid is not None
 
     def level(self, name: str) -> GroupLevel:
-        """Return the group level called ``name``."""
+        """Return the group level called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A group column of the schema.
+
+        Returns
+        -------
+        GroupLevel
+
+        Raises
+        ------
+        KeyError
+            No level of that name (the message lists the levels).
+        """
         for lvl in self.levels:
             if lvl.name == name:
                 return lvl
@@ -216,6 +353,30 @@ class Design:
         outside its training range, a new label of a single-label level) warn with
         :class:`~bayescount.exceptions.DataWarning`; see
         :func:`~bayescount.prep.design_checks.warn_prediction`.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Validated rows (:func:`~bayescount.prep.validate_frame`).
+        for_prediction : bool
+            Encode rows to predict: counts optional, unseen labels allowed (coded past
+            the fitted ones, listed in ``new_labels``).
+
+        Returns
+        -------
+        PreparedData
+            The encoded rows, dim ``obs`` in ``frame``'s order.
+
+        Raises
+        ------
+        DataError
+            No counts column when fitting, or an unseen categorical covariate level.
+        ColumnNotFoundError
+            No time column when the design uses time.
+        UnknownGroupError
+            Unseen labels when fitting, or a nested label under another parent.
+        TimestampError
+            Times off the time grid's step.
         """
         schema = self.schema
         counts = None
@@ -337,7 +498,18 @@ class Design:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Design:
-        """Rebuild a design from :meth:`to_dict` output."""
+        """Rebuild a design from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        d : dict
+            The output of :meth:`to_dict` (``low``, ``high`` and ``time_grid``
+            optional, for older files).
+
+        Returns
+        -------
+        Design
+        """
         return cls(
             schema=CountSchema.from_dict(d["schema"]),
             levels=tuple(

@@ -140,7 +140,22 @@ class CountSchema:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CountSchema:
-        """Rebuild a schema from :meth:`to_dict` output."""
+        """Rebuild a schema from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        d : dict
+            The output of :meth:`to_dict` (``timezone`` optional).
+
+        Returns
+        -------
+        CountSchema
+
+        Raises
+        ------
+        SpecError
+            The stored options are invalid.
+        """
         return cls(**{**d, "groups": tuple(d["groups"]), "covariates": tuple(d["covariates"])})
 
     def to_json(self) -> str:

@@ -48,7 +48,23 @@ class Seasonality:
 
 
 def parse_seasonality(text: str | None) -> tuple[Seasonality, ...]:
-    """Parse ``"daily,weekly"`` or ``"daily:4,weekly:2"`` into components."""
+    """Parse ``"daily,weekly"`` or ``"daily:4,weekly:2"`` into components.
+
+    Parameters
+    ----------
+    text : str or None
+        Comma-separated names of :data:`NAMED_PERIODS`, each optionally with
+        ``:order`` (default order per name); empty or ``None`` for none.
+
+    Returns
+    -------
+    tuple of Seasonality
+
+    Raises
+    ------
+    SpecError
+        An unknown name, or an order that is not a positive integer.
+    """
     if not text:
         return ()
     out = []
@@ -77,7 +93,22 @@ def fourier_features(time: pd.Series, components: tuple[Seasonality, ...]) -> np
     """Return the ``(n, sum(2 * order))`` Fourier design for ``components``.
 
     The phase is absolute (days since 1970-01-01 UTC), so features of future
-    windows line up with those of the training data.
+    windows line up with those of the training data. Columns are
+    ``sin(2 pi k t / P), cos(2 pi k t / P)`` for ``k = 1..order``, with ``t`` in days
+    and ``P`` the period in days: the Fourier seasonality of Prophet (Taylor &
+    Letham 2018, §3.2).
+
+    Parameters
+    ----------
+    time : pandas.Series
+        Parsed timestamps, dim ``obs`` (length ``n``).
+    components : tuple of Seasonality
+        The components, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, sum(2 * order))``, columns named by :attr:`Seasonality.terms`.
     """
     if not components:
         return np.zeros((len(time), 0))

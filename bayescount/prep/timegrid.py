@@ -38,7 +38,23 @@ class TimeGrid:
 
     @classmethod
     def fit(cls, times: pd.Series) -> TimeGrid:
-        """Fit the grid spanning ``times`` (step inferred; gaps allowed, off-grid stamps not)."""
+        """Fit the grid spanning ``times`` (step inferred; gaps allowed, off-grid stamps not).
+
+        Parameters
+        ----------
+        times : pandas.Series
+            Parsed timestamps of the training rows (any order, repeats allowed).
+
+        Returns
+        -------
+        TimeGrid
+            Origin at the first time, the inferred step, length to the last time.
+
+        Raises
+        ------
+        TimestampError
+            Fewer than two distinct times, or no regular step.
+        """
         if len(pd.unique(times)) < 2:
             raise TimestampError(
                 "A latent level needs at least two distinct time steps in the training data."
@@ -50,6 +66,16 @@ class TimeGrid:
 
     def steps(self, times: pd.Series) -> np.ndarray:
         """Return each timestamp's step number (negative before ``origin``).
+
+        Parameters
+        ----------
+        times : pandas.Series
+            Timestamps, in the grid's convention (naive UTC or aware).
+
+        Returns
+        -------
+        numpy.ndarray
+            Dim ``obs``: integer steps (int64); ``>= length`` past the fitted grid.
 
         Raises
         ------
@@ -87,5 +113,15 @@ class TimeGrid:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TimeGrid:
-        """Rebuild a grid from :meth:`to_dict` output."""
+        """Rebuild a grid from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        d : dict
+            ``{"origin": ISO timestamp, "step": Timedelta text, "length": int}``.
+
+        Returns
+        -------
+        TimeGrid
+        """
         return cls(pd.Timestamp(d["origin"]), pd.Timedelta(d["step"]), int(d["length"]))

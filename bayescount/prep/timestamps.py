@@ -38,6 +38,16 @@ _DATETIME_LIKE = frozenset({"string", "datetime", "datetime64", "date"})
 def check_timezone(zone: str) -> str:
     """Return ``zone`` if it names an IANA time zone (``"Europe/Paris"``, ``"UTC"``).
 
+    Parameters
+    ----------
+    zone : str
+        The time zone name, checked with :class:`zoneinfo.ZoneInfo`.
+
+    Returns
+    -------
+    str
+        ``zone`` unchanged.
+
     Raises
     ------
     SpecError

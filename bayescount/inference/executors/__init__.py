@@ -152,6 +152,28 @@ def open_executor(
 
     An executor, pool or client passed in stays open; a pool, LocalCluster or client
     started for a name is closed (also when a job fails).
+
+    Parameters
+    ----------
+    executor : str, JobExecutor, concurrent.futures.Executor, distributed.Client or None
+        As in :func:`resolve_executor`.
+    scheduler : str, optional
+        Dask scheduler address (else ``BAYESCOUNT_DASK_SCHEDULER``).
+    max_workers : int, optional
+        Most local worker processes.
+    default : {"serial", "processes", "dask"}
+        The executor when none is named.
+
+    Yields
+    ------
+    JobExecutor
+
+    Raises
+    ------
+    SpecError
+        An unknown name, ``max_workers < 1``, or a scheduler with a non-Dask executor.
+    ExecutorError
+        ``"dask"`` without Dask installed.
     """
     resolved = resolve_executor(
         executor, scheduler=scheduler, max_workers=max_workers, default=default

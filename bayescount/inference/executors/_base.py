@@ -22,7 +22,18 @@ def cpu_count() -> int:
 
 
 def check_max_workers(max_workers: int | None) -> None:
-    """Refuse a ``max_workers`` that is not ``None`` or an integer >= 1 (``SpecError``)."""
+    """Refuse a ``max_workers`` that is not ``None`` or an integer >= 1.
+
+    Parameters
+    ----------
+    max_workers : int or None
+        Most worker processes.
+
+    Raises
+    ------
+    SpecError
+        Not ``None`` and not an integer >= 1 (booleans refused).
+    """
     if max_workers is not None and (
         not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1
     ):
@@ -44,6 +55,23 @@ class JobExecutor(abc.ABC):
         """Return ``[fn(item) for item in items]``, computed where this executor runs jobs.
 
         Raises the first job's exception (its own type) when a job fails.
+
+        Parameters
+        ----------
+        fn : callable
+            A picklable function of one job (module-level, for processes and Dask).
+        items : sequence
+            The jobs.
+
+        Returns
+        -------
+        list
+            ``fn(item)`` per item, in item order.
+
+        Raises
+        ------
+        ExecutorError
+            (Subclasses) workers cannot start, or were lost and cannot be replaced.
         """
 
     @property
@@ -57,7 +85,18 @@ class JobExecutor(abc.ABC):
         return False
 
     def cores_per_job(self, n_jobs: int) -> int | None:
-        """CPU cores each job may use for parallel chains (``None``: the job decides)."""
+        """CPU cores each job may use for parallel chains (``None``: the job decides).
+
+        Parameters
+        ----------
+        n_jobs : int
+            Jobs about to be mapped.
+
+        Returns
+        -------
+        int or None
+            ``None`` here; subclasses share out local cores.
+        """
         return None
 
     def close(self) -> None:  # noqa: B027 (nothing to release by default)
@@ -84,7 +123,20 @@ class SerialExecutor(JobExecutor):
         return True
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """Run ``fn`` on each item here, in order."""
+        """Run ``fn`` on each item here, in order.
+
+        Parameters
+        ----------
+        fn : callable
+            A picklable function of one job (module-level, for processes and Dask).
+        items : sequence
+            The jobs.
+
+        Returns
+        -------
+        list
+            ``fn(item)`` per item, in item order.
+        """
         return [fn(item) for item in items]
 
 
@@ -102,5 +154,18 @@ class FuturesExecutor(JobExecutor):
         return int(getattr(self.pool, "_max_workers", 1) or 1)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """Run ``fn`` on the pool; results in item order."""
+        """Run ``fn`` on the pool; results in item order.
+
+        Parameters
+        ----------
+        fn : callable
+            A picklable function of one job (module-level, for processes and Dask).
+        items : sequence
+            The jobs.
+
+        Returns
+        -------
+        list
+            ``fn(item)`` per item, in item order.
+        """
         return list(self.pool.map(fn, items))

@@ -20,6 +20,15 @@ def worker_compiledir(slot: int | str) -> Path:
 
     ``<base>/bayescount-workers/worker-<slot>`` where ``<base>`` is this process's
     ``pytensor.config.base_compiledir`` (``~/.pytensor`` unless configured).
+
+    Parameters
+    ----------
+    slot : int or str
+        The worker's slot (process number, or Dask worker name).
+
+    Returns
+    -------
+    Path
     """
     import pytensor
 
@@ -37,14 +46,35 @@ def _flags_with_compiledir(flags: str, directory: Path) -> str:
 
 
 def worker_environ(slot: int | str) -> dict[str, str]:
-    """Return the environment variables that give worker ``slot`` its own compile directory."""
+    """Return the environment variables that give worker ``slot`` its own compile directory.
+
+    Parameters
+    ----------
+    slot : int or str
+        The worker's slot (:func:`worker_compiledir`).
+
+    Returns
+    -------
+    dict of str to str
+        ``PYTENSOR_FLAGS``: this process's flags with ``base_compiledir`` replaced.
+    """
     flags = _flags_with_compiledir(os.environ.get("PYTENSOR_FLAGS", ""), worker_compiledir(slot))
     return {"PYTENSOR_FLAGS": flags}
 
 
 @contextlib.contextmanager
 def environ_set(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the ``with`` block, then restore them."""
+    """Set environment variables for the ``with`` block, then restore them.
+
+    Parameters
+    ----------
+    values : dict of str to str
+        Variables to set; each is restored (or removed) on exit.
+
+    Yields
+    ------
+    None
+    """
     old = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

@@ -113,7 +113,18 @@ class DaskExecutor(JobExecutor):
         return self._cluster is not None
 
     def cores_per_job(self, n_jobs: int) -> int | None:
-        """Return a LocalCluster worker's share of this machine's cores; ``None`` on a cluster."""
+        """Return a LocalCluster worker's share of this machine's cores; ``None`` on a cluster.
+
+        Parameters
+        ----------
+        n_jobs : int
+            Jobs about to be mapped.
+
+        Returns
+        -------
+        int or None
+            ``cpu_count() // workers`` on a LocalCluster, else ``None``.
+        """
         if self._cluster is None:
             return None
         return max(1, cpu_count() // max(1, len(self._cluster.worker_spec)))
@@ -161,6 +172,25 @@ class DaskExecutor(JobExecutor):
 
         A worker lost while running a task is replaced and the task rescheduled by
         the scheduler (up to ``distributed.scheduler.allowed-failures`` times).
+        Connects (or starts the LocalCluster) at the first call.
+
+        Parameters
+        ----------
+        fn : callable
+            A picklable function of one job (module-level, for processes and Dask).
+        items : sequence
+            The jobs.
+
+        Returns
+        -------
+        list
+            ``fn(item)`` per item, in item order.
+
+        Raises
+        ------
+        ExecutorError
+            The scheduler cannot be reached, has no workers within the timeout, or
+            gave up on a job whose workers kept dying.
         """
         if not items:
             return []

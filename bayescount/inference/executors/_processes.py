@@ -71,11 +71,43 @@ class ProcessExecutor(JobExecutor):
         return max(1, min(limit, n_jobs))
 
     def cores_per_job(self, n_jobs: int) -> int | None:
-        """Return the machine's cores shared out among the pool's processes."""
+        """Return the machine's cores shared out among the pool's processes.
+
+        Parameters
+        ----------
+        n_jobs : int
+            Jobs about to be mapped.
+
+        Returns
+        -------
+        int or None
+            ``cpu_count() // processes``, at least 1.
+        """
         return max(1, cpu_count() // (self._size or self._limit(n_jobs)))
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """Run ``fn`` on the pool's processes; results in item order."""
+        """Run ``fn`` on the pool's processes; results in item order.
+
+        The pool starts at the first call, with ``min(max_workers, len(items))``
+        processes (``max_workers`` defaults to the CPU count).
+
+        Parameters
+        ----------
+        fn : callable
+            A picklable function of one job (module-level, for processes and Dask).
+        items : sequence
+            The jobs.
+
+        Returns
+        -------
+        list
+            ``fn(item)`` per item, in item order.
+
+        Raises
+        ------
+        ExecutorError
+            A worker process died (killed, out of memory); the pool is shut down.
+        """
         if not items:
             return []
         if self._pool is None:
