@@ -136,14 +136,13 @@ def slo_window(value: str) -> str:
 def incident(value: str) -> str:
     """Accept ``START/END``: two timestamps, the start before the end."""
     start, sep, end = value.partition("/")
+    how = f"{value!r}: write START/END timestamps, e.g. 2026-01-05T10:00/2026-01-05T12:00"
+    if not sep:
+        raise argparse.ArgumentTypeError(how)
     try:
-        if not sep:
-            raise ValueError
         first, last = pd.Timestamp(start), pd.Timestamp(end)
     except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: write START/END timestamps, e.g. 2026-01-05T10:00/2026-01-05T12:00"
-        ) from None
+        raise argparse.ArgumentTypeError(how) from None
     if first is pd.NaT or last is pd.NaT:
         raise argparse.ArgumentTypeError(f"{value!r}: START and END must both be timestamps")
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bayescount.exceptions import SpecError
 from bayescount.forecast.burn_rules import window_shares
 from bayescount.forecast.future import FutureDraws, future_draws, future_time_sums
 from bayescount.forecast.rollup import sum_by_codes
@@ -42,7 +43,7 @@ def _as_future(model, future, traffic_model, time, rng, seed) -> FutureDraws:
         return model
     if isinstance(model, PredictiveParameters):
         if future is None or time is None:
-            raise ValueError("With PredictiveParameters pass the future rows and time=.")
+            raise SpecError("With PredictiveParameters pass the future rows and time=.")
         bad = sample_counts(model, rng).values
         total = np.array(np.broadcast_to(model.exposure, bad.shape), dtype=float)
         return FutureDraws(future.reset_index(drop=True), bad, total, time)
@@ -62,7 +63,7 @@ def by_time(model, future, observed, traffic_model, time, seed, keep_rows):
                 and traffic_model is None and not keep_rows)
     if streamed:
         if future is None:
-            raise ValueError("Pass the future table: forecast_burn(model, slo, observed, future).")
+            raise SpecError("Pass the future table: forecast_burn(model, slo, observed, future).")
         since = pd.Timestamp(observed.now) if observed.now is not None else None
         sums = future_time_sums(model, future, time=time, since=since, random_seed=seed)
         if sums.n_before:

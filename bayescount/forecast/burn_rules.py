@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from bayescount._warnings import warn
-from bayescount.exceptions import BayescountWarning, SpecError
+from bayescount.exceptions import RuleWarning, SpecError
 from bayescount.forecast._results import mc_se
 from bayescount.forecast.slo import SLOSpec, format_duration, parse_duration
 
@@ -76,10 +76,6 @@ WORKBOOK = (
     ("ticket", "1d", "2h", 0.10),
     ("ticket", "3d", "6h", 0.10),
 )
-
-
-class RuleWarning(BayescountWarning):
-    """An alerting rule that can never fire, or whose evaluation was incomplete."""
 
 
 @dataclass(frozen=True)
