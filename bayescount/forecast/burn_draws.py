@@ -14,19 +14,11 @@ from bayescount.exceptions import SpecError
 from bayescount.forecast.burn_rules import window_shares
 from bayescount.forecast.future import FutureDraws, future_draws, future_time_sums
 from bayescount.forecast.rollup import sum_by_codes
-from bayescount.forecast.slo import ObservedSoFar, format_duration, parse_duration
+from bayescount.forecast.slo import ObservedSoFar, burn_rate, format_duration, parse_duration
 from bayescount.inference.predict import PredictiveParameters, sample_counts
 
 __all__ = ["budget_consumed", "budget_draws", "burn_rate", "by_time", "covered_until",
            "horizon_draws"]
-
-
-def burn_rate(bad: np.ndarray, total: np.ndarray, error_budget: float, axis: int = -1):
-    """``(sum bad / sum total) / error_budget`` along ``axis``; 0 where there is no traffic."""
-    b = np.sum(bad, axis=axis, dtype=float)
-    t = np.sum(total, axis=axis, dtype=float)
-    ratio = np.divide(b, t, out=np.zeros_like(b), where=t > 0)
-    return ratio / error_budget
 
 
 def budget_consumed(bad_so_far, total_so_far, future_bad, future_total, error_budget):

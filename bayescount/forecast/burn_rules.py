@@ -43,7 +43,7 @@ import pandas as pd
 from bayescount._warnings import warn
 from bayescount.exceptions import RuleWarning, SpecError
 from bayescount.forecast._results import mc_se
-from bayescount.forecast.slo import SLOSpec, format_duration, parse_duration
+from bayescount.forecast.slo import SLOSpec, burn_rate, format_duration, parse_duration
 
 __all__ = [
     "DEFAULT_MIN_BAD_EVENTS",
@@ -288,11 +288,12 @@ def check_observed(
             else _series_step(times, now) if len(times) else pd.Timedelta(0))
 
     def window(length: pd.Timedelta) -> tuple[float, float, float]:
+        """Burn rate, bad events and share covered of ``[now - length, now)``."""
         share = window_shares(times, step, now - length, now)
         total = float(share @ total_rows)
         bad = float(share @ bad_rows)
         covered = float(share.sum()) * step / length
-        return (bad / total if total > 0 else 0.0), bad, covered
+        return float(burn_rate(bad, total, budget, axis=None)), bad, covered
 
     out = []
     for rule in rules:
@@ -308,25 +309,26 @@ def check_observed(
                 f"the {rule.long_window} window is shorter than the data's "
                 f"{format_duration(step)} rows; give rows of {rule.long_window} or less"))
             continue
-        long_ratio, long_bad, covered = window(long_len)
-        short_ratio, _, short_covered = window(short_len)
+        long_burn, long_bad, covered = window(long_len)
+        short_burn, _, short_covered = window(short_len)
         if covered == 0 or short_covered == 0:
             empty = rule.long_window if covered == 0 else rule.short_window
             out.append(_not_evaluable(rule, "observed", able[rule.name],
                                       f"no observed row overlaps the {empty} before {now}"))
             continue
         threshold = rule.factor * budget
-        over = long_ratio > threshold and short_ratio > threshold
+        over = long_burn > rule.factor and short_burn > rule.factor
         enough = long_bad >= min_bad_events
         fired = over and enough and able[rule.name]
         if fired:
-            why = (f"error ratio {long_ratio:.3g} over {rule.long_window} and {short_ratio:.3g} "
+            why = (f"error ratio {long_burn * budget:.3g} over {rule.long_window} and "
+                   f"{short_burn * budget:.3g} "
                    f"over {rule.short_window} both exceed {threshold:.3g}")
         elif over and not enough:
             why = (f"burn exceeds {rule.factor:g}x but only {long_bad:.3g} bad events in "
                    f"{rule.long_window} (< {min_bad_events:g}); not enough evidence")
         else:
-            why = f"burn {long_ratio / budget:.3g}x / {short_ratio / budget:.3g}x"
+            why = f"burn {long_burn:.3g}x / {short_burn:.3g}x"
         if short_len < step:
             why += (f" ({rule.short_window} window read pro rata from the last "
                     f"{format_duration(step)} row)")
@@ -335,7 +337,7 @@ def check_observed(
                     f"{rule.long_window} window)")
         out.append(RuleResult(
             rule.name, "observed", rule.severity, fired, rule.factor, rule.long_window,
-            rule.short_window, able[rule.name], long_ratio / budget, short_ratio / budget,
+            rule.short_window, able[rule.name], long_burn, short_burn,
             long_bad, reason=why,
         ))
     return out
