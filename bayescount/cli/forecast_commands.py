@@ -152,7 +152,7 @@ def _run_slo(args: argparse.Namespace) -> int:
         note = (f"Future traffic built from history: {future.attrs['pattern']}; "
                 f"{len(future)} rows to {future[model.schema.time].max()}.")
         result = dataclasses.replace(result, notes=(note, *result.notes))
-    rules = pd.DataFrame([r.to_dict() for r in result.rules])
+    rules = pd.concat([r.to_frame() for r in result.rules]).reset_index()
     text = "\n".join([
         *result.describe(),
         f"decision: {result.decision.level.upper()} - {result.decision.reason}",

@@ -35,15 +35,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from bayescount._warnings import warn
 from bayescount.exceptions import RuleWarning, SpecError
-from bayescount.forecast._results import mc_se
+from bayescount.forecast._results import html_block, json_safe, mc_se
 from bayescount.forecast.slo import SLOSpec, burn_rate, format_duration, parse_duration
+
+if TYPE_CHECKING:
+    import matplotlib.figure
 
 __all__ = [
     "DEFAULT_MIN_BAD_EVENTS",
@@ -180,9 +183,30 @@ class RuleResult:
     evaluable: bool = True
     probability_mc_se: float = float("nan")
 
-    def to_dict(self) -> dict:
-        """Return a dict (use ``json_safe`` for JSON)."""
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict of the fields (NaN as ``None``)."""
+        return json_safe(asdict(self))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row, indexed by the rule's name."""
+        return pd.DataFrame([asdict(self)]).set_index("rule")
+
+    def plot(self, ax: Any = None) -> matplotlib.figure.Figure:
+        """Burn rate over each window against the rule's factor.
+
+        Bars: the burn rate over the long (and short) window (observed rules: the
+        observed burn; forecast rules: the median forecast burn); dashed: ``factor``.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        return plot_rule_results([self], ax=ax)
+
+    def _repr_html_(self) -> str:
+        verdict = "fired" if self.fired else "did not fire"
+        return html_block(f"{self.kind} rule {self.rule} ({self.severity}): {verdict}",
+                          self.to_frame(), [self.reason])
 
 
 @dataclass(frozen=True)
@@ -193,9 +217,71 @@ class Decision:
     rule: str | None
     reason: str
 
-    def to_dict(self) -> dict:
-        """Return a dict."""
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict: ``level``, ``rule``, ``reason``."""
+        return json_safe(asdict(self))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row: ``level``, ``rule``, ``reason``."""
+        return pd.DataFrame([asdict(self)])
+
+    def plot(self, ax: Any = None) -> matplotlib.figure.Figure:
+        """Draw the decision as a severity bar (none < ticket < page) with its reason.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from bayescount.results import new_axes
+
+        fig, ax = new_axes(ax, (6.0, 2.0))
+        colors = {"none": "C2", "ticket": "C1", "page": "C3"}
+        ax.barh([0], [_ORDER[self.level]], color=colors[self.level],
+                label=f"decision: {self.level}")
+        ax.set_xlim(0, 2.2)
+        ax.set_xticks([0, 1, 2], ["none", "ticket", "page"])
+        ax.set_yticks([])
+        ax.set_xlabel("severity")
+        ax.set_title(f"Decision: {self.level}" + (f" ({self.rule})" if self.rule else ""))
+        ax.text(0.02, -0.45, self.reason[:120], fontsize="x-small")
+        ax.legend(fontsize="small", loc="upper right")
+        return fig
+
+    def _repr_html_(self) -> str:
+        return html_block(f"Decision: {self.level}", self.to_frame(), [self.reason])
+
+
+def plot_rule_results(results: Sequence[RuleResult], ax: Any = None) -> matplotlib.figure.Figure:
+    """Burn rate of each rule's windows against its factor, one group of bars per rule.
+
+    Parameters
+    ----------
+    results : sequence of RuleResult
+        Results of :func:`check_observed` / :func:`check_forecast`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from bayescount.results import new_axes
+
+    fig, ax = new_axes(ax, (6.0, 1.5 + 0.5 * len(results)))
+    y = np.arange(len(results))[::-1]
+    ax.barh(y + 0.2, [r.long_burn for r in results], height=0.4, color="C0",
+            label="burn over the long window")
+    ax.barh(y - 0.2, [r.short_burn for r in results], height=0.4, color="C1",
+            label="burn over the short window")
+    for pos, r in zip(y, results, strict=True):
+        ax.plot([r.factor, r.factor], [pos - 0.45, pos + 0.45], "k--", linewidth=1)
+    ax.plot([], [], "k--", label="rule factor")
+    ax.set_yticks(y, [f"{r.rule} ({'fired' if r.fired else 'quiet'})" for r in results])
+    ax.set_xlabel("burn rate (error ratio / (1 - objective); 1 = on budget)")
+    ax.set_ylabel("rule")
+    ax.set_title("Burn-rate rules")
+    ax.legend(fontsize="small")
+    return fig
 
 
 def window_shares(
