@@ -18,13 +18,16 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
     │   ├── UnknownGroupError              unseen group label where refused
     │   └── DesignError                    coefficients the data cannot identify: constant or
     │                                      collinear covariates, one level, seasonality at the step
-    ├── SpecError (ValueError)             an invalid model specification or prior
+    ├── SpecError (ValueError)             an invalid model specification, prior or option
+    │   └── LevelNotFoundError (KeyError)  a group level name the design does not have
+    ├── WrongTypeError (TypeError)         an argument of the wrong type (not a DataFrame...)
     ├── NotFittedError                     a fitted-only method called before ``fit``
     ├── SamplerError                       the sampler failed or is not available
     ├── OutputError                        an output file cannot be written (nothing was)
     ├── ExecutorError                      an executor cannot start, reach its scheduler
     │                                      or lost a worker it cannot replace
     └── FitFileError                       a saved fit that cannot be trusted
+        ├── FitFileNotFoundError (FileNotFoundError)  no file at the path
         ├── ForeignFileError               not a bayescount fit file
         ├── CorruptFitFileError            truncated / unreadable / inconsistent
         └── SpecHashMismatchError          the stored spec does not match its hash
@@ -35,7 +38,9 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
     BayescountWarning (UserWarning)
     ├── DataWarning                        rows dropped or data adjusted
     ├── ConvergenceWarning                 the convergence gate failed
-    └── FitFileWarning                     a fit file that cannot be fully verified
+    ├── FitFileWarning                     a fit file that cannot be fully verified
+    └── RuleWarning                        an alerting rule that can never fire, or
+                                           whose evaluation was incomplete
 """
 
 from __future__ import annotations
@@ -55,18 +60,22 @@ __all__ = [
     "ExecutorError",
     "ExposureError",
     "FitFileError",
-    "FitInterrupted",
+    "FitFileNotFoundError",
     "FitFileWarning",
+    "FitInterrupted",
     "ForeignFileError",
+    "LevelNotFoundError",
     "MissingValueError",
     "NestingError",
     "NotFittedError",
     "OutputError",
+    "RuleWarning",
     "SamplerError",
     "SpecError",
     "SpecHashMismatchError",
     "TimestampError",
     "UnknownGroupError",
+    "WrongTypeError",
 ]
 
 
@@ -123,6 +132,21 @@ class SpecError(BayescountError, ValueError):
     """A model specification, prior or option is invalid."""
 
 
+class LevelNotFoundError(SpecError, KeyError):
+    """A group level name that the design does not have (the message lists those it has).
+
+    Also a :class:`KeyError`, as a lookup by name.
+    """
+
+    def __str__(self) -> str:
+        # KeyError quotes its message; show it as written.
+        return str(self.args[0]) if self.args else ""
+
+
+class WrongTypeError(BayescountError, TypeError):
+    """An argument is not of the type a function needs (e.g. not a pandas DataFrame)."""
+
+
 class NotFittedError(BayescountError):
     """A method that needs a fitted model was called before ``fit``."""
 
@@ -137,6 +161,10 @@ class ExecutorError(BayescountError):
 
 class FitFileError(BayescountError):
     """A saved fit cannot be loaded safely."""
+
+
+class FitFileNotFoundError(FitFileError, FileNotFoundError):
+    """No fit file at the given path (also a :class:`FileNotFoundError`)."""
 
 
 class ForeignFileError(FitFileError):
@@ -171,6 +199,9 @@ class ConvergenceWarning(BayescountWarning):
     """The sampler's convergence gate failed."""
 
 
+class RuleWarning(BayescountWarning):
+    """An alerting rule that can never fire, or whose evaluation was incomplete."""
+
 
 class OutputError(BayescountError):
     """An output file cannot be written (missing directory, permissions, full disk).
@@ -178,6 +209,7 @@ class OutputError(BayescountError):
     Raised before any long work where possible; when raised while writing, an
     existing file at the path is unchanged and no temporary file is left behind.
     """
+
 
 class FitInterrupted(KeyboardInterrupt):
     """SIGINT (Ctrl-C) or SIGTERM arrived while a model was being fitted.
@@ -195,5 +227,7 @@ class FitInterrupted(KeyboardInterrupt):
         self.signum = int(signum)
         name = signal.Signals(self.signum).name
         super().__init__(f"the fit was interrupted by {name}; nothing was kept")
+
+
 class FitFileWarning(BayescountWarning):
     """A fit file loads, but not all of it can be verified (an older format)."""

@@ -1,8 +1,10 @@
 """What every typed result shares: JSON-safe values and the Jupyter HTML block.
 
 Check results (:mod:`bayescount.checks`) and forecast results
-(:mod:`bayescount.forecast`) both render through these two functions, so a result
-serialises and displays the same way wherever it comes from. ``DEFAULT_SEED`` is the
+(:mod:`bayescount.forecast`) both render through these functions, so a result
+serialises and displays the same way wherever it comes from. Every result's
+``plot()`` returns a :class:`matplotlib.figure.Figure` (:func:`figure_of` unwraps the
+``PlotCollection`` of arviz-plots). ``DEFAULT_SEED`` is the
 seed every command and function that draws uses when none is given.
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_SEED", "html_block", "json_safe"]
+__all__ = ["DEFAULT_SEED", "figure_of", "html_block", "json_safe", "new_axes"]
 
 #: Seed of the predictive draws when none is given: the same command gives the same numbers.
 DEFAULT_SEED = 0
@@ -92,3 +94,27 @@ def html_block(
     if frame is not None:
         out += frame.to_html(max_rows=30, float_format=lambda x: f"{x:.4g}")
     return out
+
+
+def new_axes(ax: Any = None, figsize: tuple[float, float] = (6.0, 4.0)) -> tuple[Any, Any]:
+    """Return ``(figure, axes)``: ``ax`` and its figure, or a new figure of ``figsize`` inches."""
+    if ax is not None:
+        return ax.figure, ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)
+
+
+def figure_of(plot: Any) -> Any:
+    """Return the matplotlib :class:`~matplotlib.figure.Figure` of a plot object.
+
+    An :class:`arviz_plots.PlotCollection` gives the figure it drew on
+    (``pc.viz["figure"]``); a figure is returned as is; axes give their figure.
+    """
+    import matplotlib.figure
+
+    if isinstance(plot, matplotlib.figure.Figure):
+        return plot
+    if hasattr(plot, "get_viz"):
+        return plot.get_viz("figure")
+    return plot.figure

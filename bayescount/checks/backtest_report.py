@@ -265,7 +265,13 @@ class BacktestReport:
         return html_block(head, self.to_frame(), [n.strip() for n in notes])
 
     def plot(self, ax=None) -> matplotlib.figure.Figure:
-        """Coverage by horizon: one line per level, its 95% binomial band, the nominal."""
+        """Coverage by horizon: one line per level, its 95% binomial band, the nominal.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on (``ax``'s, or a new one).
+        """
         import matplotlib.pyplot as plt
 
         frame = self.coverage.to_frame().loc["horizon"].reset_index()

@@ -27,10 +27,11 @@ from bayescount.inference.executors import JobExecutor, open_executor
 from bayescount.inference.fit import Fit, as_fit
 from bayescount.inference.sampling import SampleFn, SamplerConfig, run_sampler
 from bayescount.models.spec import FAMILIES, as_spec
-from bayescount.results import html_block, json_safe
+from bayescount.results import html_block, json_safe, new_axes
 
 if TYPE_CHECKING:
     import distributed
+    import matplotlib.figure
 
 __all__ = [
     "FAMILY_ORDER",
@@ -109,11 +110,35 @@ class Comparison:
             ],
         }
 
-    def plot(self, **kwargs: Any):
-        """ELPD differences with their SEs: :func:`arviz_plots.plot_compare`."""
-        from arviz_plots import plot_compare
+    def plot(self, ax: Any = None) -> matplotlib.figure.Figure:
+        """ELPD of each model with its SE, and its difference from the best with ``dse``.
 
-        return plot_compare(self.to_frame()[["elpd", "se", "elpd_diff", "dse"]], **kwargs)
+        The layout of :func:`arviz_plots.plot_compare`: one row per model, best at the
+        top; filled circles the ELPD ± SE, open diamonds the ELPD of the best minus the
+        difference ± its SE; the dashed line marks the best ELPD.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on (``ax``'s, or a new one).
+        """
+        fig, ax = new_axes(ax, (6.0, 1.0 + 0.6 * len(self.rows)))
+        y = np.arange(len(self.rows))[::-1]
+        elpd = np.array([r.elpd for r in self.rows])
+        ax.errorbar(elpd, y, xerr=[r.se for r in self.rows], fmt="o", color="C0",
+                    label="ELPD ± SE")
+        best = elpd[0]
+        # arviz_stats.compare: elpd_diff >= 0 is how far below the best a model lies.
+        ax.errorbar(best - np.array([r.elpd_diff for r in self.rows[1:]]), y[1:] - 0.15,
+                    xerr=[r.dse for r in self.rows[1:]], fmt="D", mfc="none", color="C1",
+                    label="best - difference ± dSE")
+        ax.axvline(best, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_yticks(y, [r.name for r in self.rows])
+        ax.set_xlabel("ELPD (PSIS-LOO, log score; higher is better)")
+        ax.set_ylabel("model")
+        ax.set_title(f"LOO comparison: best {self.best}")
+        ax.legend(fontsize="small")
+        return fig
 
     def __str__(self) -> str:
         lines = ["LOO comparison (best first)"]
@@ -288,6 +313,23 @@ class FamilySelection:
     reason: str
     comparison: Comparison
     model: Fit | None = field(default=None, repr=False, compare=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the comparison table (:meth:`Comparison.to_frame`) with a ``chosen`` column."""
+        frame = self.comparison.to_frame()
+        frame["chosen"] = frame.index == self.family
+        return frame
+
+    def plot(self, ax: Any = None) -> matplotlib.figure.Figure:
+        """Draw the comparison's plot (:meth:`Comparison.plot`), titled with the chosen family.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        fig = self.comparison.plot(ax=ax)
+        fig.axes[0].set_title(f"LOO comparison: chose {self.family} (simplest within 2 SE)")
+        return fig
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable: ``family``, ``reason`` and the comparison."""

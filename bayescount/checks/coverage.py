@@ -447,7 +447,12 @@ class CoverageReport:
         return out
 
     def plot(self, scope: str | None = None, **kwargs: Any) -> matplotlib.figure.Figure:
-        """Reliability diagram; see :func:`bayescount.plots.plot_reliability`."""
+        """Reliability diagram; see :func:`bayescount.plots.plot_reliability`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
         from bayescount.plots.reliability import plot_reliability
 
         return plot_reliability(self, scope=scope, **kwargs)

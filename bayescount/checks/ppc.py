@@ -34,6 +34,8 @@ from bayescount.multiplicity import FDR_LEVEL, adjust_p_values, two_sided_p_valu
 from bayescount.results import html_block, json_safe
 
 if TYPE_CHECKING:
+    import matplotlib.figure
+
     from bayescount.inference.fit import Fit
 
 __all__ = ["ModelCheck", "PPCReport", "PPCStatistic", "check_model", "ppc_statistics"]
@@ -163,6 +165,44 @@ class PPCReport:
     def _repr_html_(self) -> str:
         return html_block(str(self).splitlines()[0], self.to_frame(),
                           [s.verdict for s in self.flagged])
+
+    def plot(self) -> matplotlib.figure.Figure:
+        """Observed statistic against its predictive interval, one panel per statistic.
+
+        Per group (rows; ``(all)`` at the top): the central ``interval`` of ``T(y_rep)``
+        as a bar, its mean as a dot and the observed ``T(y)`` as a cross, red when
+        flagged. Statistics are in their own units (share, ratio, counts per window).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        names = list(dict.fromkeys(s.statistic for s in self.statistics))
+        groups = list(dict.fromkeys(s.group or "(all)" for s in self.statistics))
+        size = (3.0 * len(names), 1.2 + 0.4 * len(groups))
+        fig, axes = plt.subplots(1, len(names), figsize=size, sharey=True, squeeze=False)
+        y = {g: len(groups) - 1 - i for i, g in enumerate(groups)}
+        for ax, name in zip(axes[0], names, strict=True):
+            for s in (s for s in self.statistics if s.statistic == name):
+                pos = y[s.group or "(all)"]
+                ax.plot([s.lower, s.upper], [pos, pos], color="C0", linewidth=3, alpha=0.5,
+                        label=f"{self.interval:.0%} predictive interval")
+                ax.plot(s.mean, pos, "o", color="C0", label="predictive mean")
+                ax.plot(s.observed, pos, "x", color="C3" if s.flagged else "k",
+                        label="observed (red: flagged)")
+            ax.set_title(_NOUNS[name], fontsize="small")
+            ax.set_xlabel(name)
+        axes[0][0].set_yticks(list(y.values()), list(y))
+        axes[0][0].set_ylabel(self.by or "group")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        keep = dict(zip(labels, handles, strict=True))
+        fig.legend(keep.values(), keep.keys(), loc="lower center", ncol=3, fontsize="small")
+        fig.suptitle(f"Posterior predictive checks ({self.n_draws} replicates, "
+                     f"{len(self.flagged)} flagged at FDR {self.fdr:g})")
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
+        return fig
 
 
 def _groups(rows: pd.DataFrame, n: int, by: str | None):
@@ -315,6 +355,17 @@ class ModelCheck:
         n = len(self.problems)
         head = "Model check: passed" if self.passed else f"Model check: {n} issue(s)"
         return "\n\n".join([head, str(self.convergence), str(self.ppc), str(self.residuals)])
+
+    def plot(self) -> matplotlib.figure.Figure:
+        """Draw the PPC panels (:meth:`PPCReport.plot`), titled with the check's verdict.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        fig = self.ppc.plot()
+        fig.suptitle(f"{str(self).splitlines()[0]}: posterior predictive statistics")
+        return fig
 
     def _repr_html_(self) -> str:
         title = str(self).splitlines()[0]

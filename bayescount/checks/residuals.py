@@ -38,9 +38,11 @@ from bayescount.inference.fit import as_fit
 from bayescount.inference.predictive_cdf import family_moments
 from bayescount.multiplicity import FDR_LEVEL, adjust_p_values, normal_p_value
 from bayescount.prep.validate import validate_frame
-from bayescount.results import html_block, json_safe
+from bayescount.results import html_block, json_safe, new_axes
 
 if TYPE_CHECKING:
+    import matplotlib.figure
+
     from bayescount.inference.fit import Fit
 
 __all__ = [
@@ -257,6 +259,32 @@ class ResidualDiagnostics:
 
     def _repr_html_(self) -> str:
         return html_block(str(self).splitlines()[0], self.to_frame(), self.problems)
+
+    def plot(self, ax: Any = None) -> matplotlib.figure.Figure:
+        """Calibration ratio (observed / expected events) per group, with its band.
+
+        One dot per group (``(all)`` at the top; red when flagged), the shaded
+        :data:`CALIBRATION_BAND` and the ideal ratio 1.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on (``ax``'s, or a new one).
+        """
+        frame = self.to_frame()
+        fig, ax = new_axes(ax, (6.0, 1.5 + 0.35 * len(frame)))
+        y = np.arange(len(frame))[::-1]
+        lo, hi = CALIBRATION_BAND
+        ax.axvspan(lo, hi, color="C2", alpha=0.15, label=f"band {lo}-{hi}")
+        ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8, label="ideal (1)")
+        colors = np.where(frame["flagged"].to_numpy(), "C3", "C0")
+        ax.scatter(frame["ratio"], y, c=list(colors), zorder=3, label="observed / expected")
+        ax.set_yticks(y, [str(g) for g in frame.index])
+        ax.set_xlabel("calibration ratio (observed / expected events)")
+        ax.set_ylabel(self.calibration[-1].level or "group")
+        ax.set_title(f"Residual calibration (Pearson chi2/df {self.dispersion_statistic:.2f})")
+        ax.legend(fontsize="small")
+        return fig
 
 
 def _posterior_mean_moments(fit: Fit, chunk_size: int):

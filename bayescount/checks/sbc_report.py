@@ -21,10 +21,10 @@ from arviz_stats.base import array_stats
 from scipy import stats
 
 from bayescount.exceptions import SpecError
-from bayescount.results import html_block, json_safe
+from bayescount.results import figure_of, html_block, json_safe
 
 if TYPE_CHECKING:
-    from arviz_plots import PlotCollection
+    import matplotlib.figure
 
 __all__ = ["SBCReport", "normalized_ranks", "rank_uniformity"]
 
@@ -210,8 +210,19 @@ class SBCReport:
         head, timing, *_ = str(self).splitlines()
         return html_block(head, self.tests(), [timing.strip()])
 
-    def plot(self, **kwargs: Any) -> PlotCollection:
-        """Δ-ECDF of the normalised ranks per parameter (:func:`arviz_plots.plot_ecdf_pit`)."""
+    def plot(self, **kwargs: Any) -> matplotlib.figure.Figure:
+        """Δ-ECDF of the normalised ranks per parameter (:func:`arviz_plots.plot_ecdf_pit`).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`arviz_plots.plot_ecdf_pit`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure of the arviz-plots ``PlotCollection`` (``pc.viz["figure"]``).
+        """
         from arviz_plots import plot_ecdf_pit
 
         data = {
@@ -221,7 +232,10 @@ class SBCReport:
             for name in self.parameters
         }
         tree = xr.DataTree.from_dict({"prior_sbc": xr.Dataset(data)})
-        return plot_ecdf_pit(tree, **kwargs)
+        fig = figure_of(plot_ecdf_pit(tree, **({"backend": "matplotlib"} | kwargs)))
+        fig.suptitle(f"SBC of the {self.family} model: ECDF of normalised ranks minus the "
+                     f"uniform ({self.simulations} simulations)")
+        return fig
 
     def __repr__(self) -> str:
         return f"<SBCReport: {str(self).splitlines()[0]}>"

@@ -18,7 +18,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["EXIT_BROKEN_PIPE", "EXIT_OUTPUT_FAILED", "main"]
 
 #: Exit code of a command whose standard output was closed early (128 + SIGPIPE).
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE

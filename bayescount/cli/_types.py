@@ -280,14 +280,13 @@ def incident(value: str) -> str:
         Not two timestamps, mixed time zones, or the start not before the end.
     """
     start, sep, end = value.partition("/")
+    how = f"{value!r}: write START/END timestamps, e.g. 2026-01-05T10:00/2026-01-05T12:00"
+    if not sep:
+        raise argparse.ArgumentTypeError(how)
     try:
-        if not sep:
-            raise ValueError
         first, last = pd.Timestamp(start), pd.Timestamp(end)
     except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: write START/END timestamps, e.g. 2026-01-05T10:00/2026-01-05T12:00"
-        ) from None
+        raise argparse.ArgumentTypeError(how) from None
     if first is pd.NaT or last is pd.NaT:
         raise argparse.ArgumentTypeError(f"{value!r}: START and END must both be timestamps")
     try:

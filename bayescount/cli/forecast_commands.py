@@ -152,7 +152,7 @@ def _run_slo(args: argparse.Namespace) -> int:
         note = (f"Future traffic built from history: {future.attrs['pattern']}; "
                 f"{len(future)} rows to {future[model.schema.time].max()}.")
         result = dataclasses.replace(result, notes=(note, *result.notes))
-    rules = pd.DataFrame([r.to_dict() for r in result.rules])
+    rules = pd.concat([r.to_frame() for r in result.rules]).reset_index()
     text = "\n".join([
         *result.describe(),
         f"decision: {result.decision.level.upper()} - {result.decision.reason}",
@@ -183,15 +183,14 @@ def _run_anomalies(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------- attribute
 def _incident(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     start, sep, end = text.partition("/")
+    how = (f"--incident {text!r}: write START/END timestamps, e.g. "
+           "2026-01-05T10:00/2026-01-05T12:00.")
+    if not sep:
+        raise DataError(how)
     try:
-        if not sep:
-            raise ValueError
         return pd.Timestamp(start), pd.Timestamp(end)
     except ValueError:
-        raise DataError(
-            f"--incident {text!r}: write START/END timestamps, e.g. "
-            "2026-01-05T10:00/2026-01-05T12:00."
-        ) from None
+        raise DataError(how) from None
 
 
 def _run_attribute(args: argparse.Namespace) -> int:

@@ -194,7 +194,13 @@ class AnomalyReport:
         })
 
     def plot(self, series: str | None = None, ax=None) -> matplotlib.figure.Figure:
-        """Timeline with predictive band; see :func:`bayescount.plots.anomaly_timeline`."""
+        """Timeline with predictive band; see :func:`bayescount.plots.anomaly_timeline`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on (``ax``'s, or a new one).
+        """
         from bayescount.plots.anomaly_timeline import plot_anomaly_timeline
 
         return plot_anomaly_timeline(self, series=series, ax=ax)

@@ -202,7 +202,13 @@ class Attribution:
         })
 
     def plot(self, level: str | None = None, top: int = 10, ax=None) -> matplotlib.figure.Figure:
-        """Excess-events bar chart; see :func:`bayescount.plots.excess.plot_excess`."""
+        """Excess-events bar chart; see :func:`bayescount.plots.excess.plot_excess`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on (``ax``'s, or a new one).
+        """
         from bayescount.plots.excess import plot_excess
 
         return plot_excess(self, level=level, top=top, ax=ax)

@@ -269,7 +269,13 @@ class BurnForecast:
         })
 
     def plot(self, ax=None) -> matplotlib.figure.Figure:
-        """Budget burn-down fan chart; see :func:`bayescount.plots.burn.plot_burn`."""
+        """Budget burn-down fan chart; see :func:`bayescount.plots.burn.plot_burn`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on (``ax``'s, or a new one).
+        """
         from bayescount.plots.burn import plot_burn
 
         return plot_burn(self, ax=ax)

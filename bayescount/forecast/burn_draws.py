@@ -10,22 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bayescount.exceptions import SpecError
 from bayescount.forecast.burn_rules import window_shares
 from bayescount.forecast.future import FutureDraws, future_draws, future_time_sums
 from bayescount.forecast.rollup import sum_by_codes
-from bayescount.forecast.slo import ObservedSoFar, format_duration, parse_duration
+from bayescount.forecast.slo import ObservedSoFar, burn_rate, format_duration, parse_duration
 from bayescount.inference.predict import PredictiveParameters, sample_counts
 
 __all__ = ["budget_consumed", "budget_draws", "burn_rate", "by_time", "covered_until",
            "horizon_draws"]
-
-
-def burn_rate(bad: np.ndarray, total: np.ndarray, error_budget: float, axis: int = -1):
-    """``(sum bad / sum total) / error_budget`` along ``axis``; 0 where there is no traffic."""
-    b = np.sum(bad, axis=axis, dtype=float)
-    t = np.sum(total, axis=axis, dtype=float)
-    ratio = np.divide(b, t, out=np.zeros_like(b), where=t > 0)
-    return ratio / error_budget
 
 
 def budget_consumed(bad_so_far, total_so_far, future_bad, future_total, error_budget):
@@ -42,7 +35,7 @@ def _as_future(model, future, traffic_model, time, rng, seed) -> FutureDraws:
         return model
     if isinstance(model, PredictiveParameters):
         if future is None or time is None:
-            raise ValueError("With PredictiveParameters pass the future rows and time=.")
+            raise SpecError("With PredictiveParameters pass the future rows and time=.")
         bad = sample_counts(model, rng).values
         total = np.array(np.broadcast_to(model.exposure, bad.shape), dtype=float)
         return FutureDraws(future.reset_index(drop=True), bad, total, time)
@@ -62,7 +55,7 @@ def by_time(model, future, observed, traffic_model, time, seed, keep_rows):
                 and traffic_model is None and not keep_rows)
     if streamed:
         if future is None:
-            raise ValueError("Pass the future table: forecast_burn(model, slo, observed, future).")
+            raise SpecError("Pass the future table: forecast_burn(model, slo, observed, future).")
         since = pd.Timestamp(observed.now) if observed.now is not None else None
         sums = future_time_sums(model, future, time=time, since=since, random_seed=seed)
         if sums.n_before:

@@ -35,15 +35,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from bayescount._warnings import warn
-from bayescount.exceptions import BayescountWarning, SpecError
-from bayescount.forecast._results import mc_se
-from bayescount.forecast.slo import SLOSpec, format_duration, parse_duration
+from bayescount.exceptions import RuleWarning, SpecError
+from bayescount.forecast._results import html_block, json_safe, mc_se
+from bayescount.forecast.slo import SLOSpec, burn_rate, format_duration, parse_duration
+
+if TYPE_CHECKING:
+    import matplotlib.figure
 
 __all__ = [
     "DEFAULT_MIN_BAD_EVENTS",
@@ -76,10 +79,6 @@ WORKBOOK = (
     ("ticket", "1d", "2h", 0.10),
     ("ticket", "3d", "6h", 0.10),
 )
-
-
-class RuleWarning(BayescountWarning):
-    """An alerting rule that can never fire, or whose evaluation was incomplete."""
 
 
 @dataclass(frozen=True)
@@ -184,9 +183,30 @@ class RuleResult:
     evaluable: bool = True
     probability_mc_se: float = float("nan")
 
-    def to_dict(self) -> dict:
-        """Return a dict (use ``json_safe`` for JSON)."""
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict of the fields (NaN as ``None``)."""
+        return json_safe(asdict(self))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row, indexed by the rule's name."""
+        return pd.DataFrame([asdict(self)]).set_index("rule")
+
+    def plot(self, ax: Any = None) -> matplotlib.figure.Figure:
+        """Burn rate over each window against the rule's factor.
+
+        Bars: the burn rate over the long (and short) window (observed rules: the
+        observed burn; forecast rules: the median forecast burn); dashed: ``factor``.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        return plot_rule_results([self], ax=ax)
+
+    def _repr_html_(self) -> str:
+        verdict = "fired" if self.fired else "did not fire"
+        return html_block(f"{self.kind} rule {self.rule} ({self.severity}): {verdict}",
+                          self.to_frame(), [self.reason])
 
 
 @dataclass(frozen=True)
@@ -197,9 +217,71 @@ class Decision:
     rule: str | None
     reason: str
 
-    def to_dict(self) -> dict:
-        """Return a dict."""
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict: ``level``, ``rule``, ``reason``."""
+        return json_safe(asdict(self))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row: ``level``, ``rule``, ``reason``."""
+        return pd.DataFrame([asdict(self)])
+
+    def plot(self, ax: Any = None) -> matplotlib.figure.Figure:
+        """Draw the decision as a severity bar (none < ticket < page) with its reason.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from bayescount.results import new_axes
+
+        fig, ax = new_axes(ax, (6.0, 2.0))
+        colors = {"none": "C2", "ticket": "C1", "page": "C3"}
+        ax.barh([0], [_ORDER[self.level]], color=colors[self.level],
+                label=f"decision: {self.level}")
+        ax.set_xlim(0, 2.2)
+        ax.set_xticks([0, 1, 2], ["none", "ticket", "page"])
+        ax.set_yticks([])
+        ax.set_xlabel("severity")
+        ax.set_title(f"Decision: {self.level}" + (f" ({self.rule})" if self.rule else ""))
+        ax.text(0.02, -0.45, self.reason[:120], fontsize="x-small")
+        ax.legend(fontsize="small", loc="upper right")
+        return fig
+
+    def _repr_html_(self) -> str:
+        return html_block(f"Decision: {self.level}", self.to_frame(), [self.reason])
+
+
+def plot_rule_results(results: Sequence[RuleResult], ax: Any = None) -> matplotlib.figure.Figure:
+    """Burn rate of each rule's windows against its factor, one group of bars per rule.
+
+    Parameters
+    ----------
+    results : sequence of RuleResult
+        Results of :func:`check_observed` / :func:`check_forecast`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from bayescount.results import new_axes
+
+    fig, ax = new_axes(ax, (6.0, 1.5 + 0.5 * len(results)))
+    y = np.arange(len(results))[::-1]
+    ax.barh(y + 0.2, [r.long_burn for r in results], height=0.4, color="C0",
+            label="burn over the long window")
+    ax.barh(y - 0.2, [r.short_burn for r in results], height=0.4, color="C1",
+            label="burn over the short window")
+    for pos, r in zip(y, results, strict=True):
+        ax.plot([r.factor, r.factor], [pos - 0.45, pos + 0.45], "k--", linewidth=1)
+    ax.plot([], [], "k--", label="rule factor")
+    ax.set_yticks(y, [f"{r.rule} ({'fired' if r.fired else 'quiet'})" for r in results])
+    ax.set_xlabel("burn rate (error ratio / (1 - objective); 1 = on budget)")
+    ax.set_ylabel("rule")
+    ax.set_title("Burn-rate rules")
+    ax.legend(fontsize="small")
+    return fig
 
 
 def window_shares(
@@ -292,11 +374,12 @@ def check_observed(
             else _series_step(times, now) if len(times) else pd.Timedelta(0))
 
     def window(length: pd.Timedelta) -> tuple[float, float, float]:
+        """Burn rate, bad events and share covered of ``[now - length, now)``."""
         share = window_shares(times, step, now - length, now)
         total = float(share @ total_rows)
         bad = float(share @ bad_rows)
         covered = float(share.sum()) * step / length
-        return (bad / total if total > 0 else 0.0), bad, covered
+        return float(burn_rate(bad, total, budget, axis=None)), bad, covered
 
     out = []
     for rule in rules:
@@ -312,25 +395,26 @@ def check_observed(
                 f"the {rule.long_window} window is shorter than the data's "
                 f"{format_duration(step)} rows; give rows of {rule.long_window} or less"))
             continue
-        long_ratio, long_bad, covered = window(long_len)
-        short_ratio, _, short_covered = window(short_len)
+        long_burn, long_bad, covered = window(long_len)
+        short_burn, _, short_covered = window(short_len)
         if covered == 0 or short_covered == 0:
             empty = rule.long_window if covered == 0 else rule.short_window
             out.append(_not_evaluable(rule, "observed", able[rule.name],
                                       f"no observed row overlaps the {empty} before {now}"))
             continue
         threshold = rule.factor * budget
-        over = long_ratio > threshold and short_ratio > threshold
+        over = long_burn > rule.factor and short_burn > rule.factor
         enough = long_bad >= min_bad_events
         fired = over and enough and able[rule.name]
         if fired:
-            why = (f"error ratio {long_ratio:.3g} over {rule.long_window} and {short_ratio:.3g} "
+            why = (f"error ratio {long_burn * budget:.3g} over {rule.long_window} and "
+                   f"{short_burn * budget:.3g} "
                    f"over {rule.short_window} both exceed {threshold:.3g}")
         elif over and not enough:
             why = (f"burn exceeds {rule.factor:g}x but only {long_bad:.3g} bad events in "
                    f"{rule.long_window} (< {min_bad_events:g}); not enough evidence")
         else:
-            why = f"burn {long_ratio / budget:.3g}x / {short_ratio / budget:.3g}x"
+            why = f"burn {long_burn:.3g}x / {short_burn:.3g}x"
         if short_len < step:
             why += (f" ({rule.short_window} window read pro rata from the last "
                     f"{format_duration(step)} row)")
@@ -339,7 +423,7 @@ def check_observed(
                     f"{rule.long_window} window)")
         out.append(RuleResult(
             rule.name, "observed", rule.severity, fired, rule.factor, rule.long_window,
-            rule.short_window, able[rule.name], long_ratio / budget, short_ratio / budget,
+            rule.short_window, able[rule.name], long_burn, short_burn,
             long_bad, reason=why,
         ))
     return out

@@ -175,7 +175,13 @@ class CapacityForecast:
                           "groups": self.table})
 
     def plot(self, level: str = GLOBAL, ax=None) -> matplotlib.figure.Figure:
-        """Plot interval bars per scenario; see :func:`bayescount.plots.excess.plot_capacity`."""
+        """Plot interval bars per scenario; see :func:`bayescount.plots.excess.plot_capacity`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on (``ax``'s, or a new one).
+        """
         from bayescount.plots.excess import plot_capacity
 
         return plot_capacity(self, level=level, ax=ax)

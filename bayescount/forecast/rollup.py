@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 from scipy import sparse
 
-from bayescount.exceptions import ColumnNotFoundError
+from bayescount.exceptions import ColumnNotFoundError, DataError
 from bayescount.forecast._results import summarise
 
 __all__ = ["GLOBAL", "group_paths", "rollup_draws", "sum_by_codes",
@@ -79,7 +79,7 @@ def rollup_draws(
     values = np.asarray(draws, dtype=float)
     values = values.reshape(-1, values.shape[-1])
     if values.shape[1] != len(rows):
-        raise ValueError(f"{values.shape[1]} columns of draws for {len(rows)} rows.")
+        raise DataError(f"{values.shape[1]} columns of draws for {len(rows)} rows.")
     out = {}
     names = [*levels, GLOBAL] if include_global else list(levels)
     for level in names:

@@ -18,13 +18,61 @@ import pandas as pd
 
 from bayescount.exceptions import ColumnNotFoundError, DataError, SpecError
 
-__all__ = ["CALENDAR_MONTH", "ObservedSoFar", "SLOSpec", "format_duration", "parse_duration"]
+__all__ = ["CALENDAR_MONTH", "ObservedSoFar", "SLOSpec", "burn_rate", "format_duration",
+           "parse_duration"]
 
 #: Window name of a calendar month (each month is its own window).
 CALENDAR_MONTH = "calendar_month"
 _UNITS = {"s": "s", "m": "min", "h": "h", "d": "D", "w": "W"}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
+
+
+def burn_rate(
+    bad: np.ndarray | float,
+    total: np.ndarray | float,
+    error_budget: float,
+    axis: int | None = -1,
+) -> np.ndarray:
+    """Burn rate: the error ratio over a window divided by the error budget.
+
+    ``burn rate = (sum bad / sum total) / (1 - objective)``: 1 spends the budget
+    exactly by the end of the SLO window, 2 twice as fast (Beyer et al., *The Site
+    Reliability Workbook*, O'Reilly 2018, ch. 5 "Alerting on SLOs"). The one burn-rate
+    formula of bayescount: the observed multiwindow rules
+    (:func:`~bayescount.forecast.burn_rules.check_observed`) and the forecast's
+    per-draw burn rates (:func:`~bayescount.forecast.burn.forecast_burn`) both call it.
+
+    Parameters
+    ----------
+    bad, total : array_like
+        Bad and total events (counts per window); broadcast against each other.
+    error_budget : float
+        ``1 - objective`` (:attr:`SLOSpec.error_budget`), in ``(0, 1)``.
+    axis : int or None
+        Axis summed over first (e.g. ``time`` of ``(chain, draw, time)`` draws);
+        ``None`` takes ``bad`` and ``total`` as already summed, elementwise.
+
+    Returns
+    -------
+    numpy.ndarray
+        Burn rates (dimensionless); 0 where there is no traffic (``sum total == 0``).
+        A 0-d array for scalar input.
+
+    Raises
+    ------
+    SpecError
+        If ``error_budget`` is not in ``(0, 1)``.
+    """
+    if not 0.0 < error_budget < 1.0:
+        raise SpecError(f"error_budget must be in (0, 1) (1 - objective), got {error_budget}.")
+    b = np.asarray(bad, dtype=float)
+    t = np.asarray(total, dtype=float)
+    if axis is not None:
+        b, t = b.sum(axis=axis), t.sum(axis=axis)
+    b, t = np.broadcast_arrays(b, t)
+    ratio = np.divide(b, t, out=np.zeros(b.shape), where=t > 0)
+    return ratio / error_budget
 
 
 def parse_duration(text: str | pd.Timedelta) -> pd.Timedelta:

@@ -30,17 +30,17 @@ from bayescount.inference.predict import (
 from bayescount.inference.sampling import SAMPLERS, SamplerConfig, run_sampler
 
 __all__ = [
-    "EXECUTORS",
-    "SAMPLERS",
     "CompiledSampler",
     "ConvergenceReport",
     "ConvergenceThresholds",
+    "EXECUTORS",
     "Fit",
     "FitJob",
     "FitResult",
     "JobExecutor",
     "Prediction",
     "PredictiveParameters",
+    "SAMPLERS",
     "SamplerConfig",
     "as_fit",
     "check_convergence",

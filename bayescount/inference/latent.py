@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from bayescount.exceptions import DataError
 from bayescount.models.latent import unit_innovations
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
@@ -57,7 +58,7 @@ def latent_values(
         rows must be encoded with the fitted design).
     """
     if design.time_grid is None or data.time_steps is None:
-        raise ValueError("A latent level needs time steps: encode rows with spec.fit_design.")
+        raise DataError("A latent level needs time steps: encode rows with spec.fit_design.")
     level = spec.latent_level
     states = posterior["latent"].values
     if level is None:

@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import special
 
+from bayescount.exceptions import SpecError
+
 if TYPE_CHECKING:
     from bayescount.inference.predict import PredictiveParameters
 
@@ -433,7 +435,7 @@ def _walk(mix, taus, rows, start, y, max_walk, q, f_below, f_at) -> np.ndarray:
 def _search(mix: _Mixture, taus, y, max_walk: int):
     taus = np.asarray(taus, dtype=float)
     if taus.ndim != 1 or np.any((taus <= 0) | (taus >= 1)):
-        raise ValueError(f"Quantile probabilities must lie in (0, 1), got {taus.tolist()}.")
+        raise SpecError(f"Quantile probabilities must lie in (0, 1), got {taus.tolist()}.")
     order = np.argsort(taus)
     sorted_taus = taus[order]
     n = mix.n
@@ -591,7 +593,7 @@ def mixture_quantile(params: PredictiveParameters, q: float) -> np.ndarray:
         ``q`` outside (0, 1).
     """
     if not 0 < q < 1:
-        raise ValueError(f"q must lie in (0, 1), got {q}.")
+        raise SpecError(f"q must lie in (0, 1), got {q}.")
     mix = _Mixture.of_parameters(params)
     out = np.empty(mix.n)
     for rows in _chunks(mix.n, _CHUNK_CELLS // max(mix.mu.shape[0], 1)):

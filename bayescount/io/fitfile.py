@@ -25,6 +25,7 @@ from bayescount._warnings import warn
 from bayescount.exceptions import (
     ContentHashMismatchError,
     CorruptFitFileError,
+    FitFileNotFoundError,
     FitFileWarning,
     ForeignFileError,
     SpecError,
@@ -119,7 +120,7 @@ def save_fit(fit: Fit, path: str | Path) -> Path:
 
 def _open(path: Path) -> xr.DataTree:
     if not path.is_file():
-        raise FileNotFoundError(f"No fit file at {path}.")
+        raise FitFileNotFoundError(f"No fit file at {path}.")
     with open(path, "rb") as fh:
         if fh.read(8) != _HDF5_SIGNATURE:
             raise ForeignFileError(

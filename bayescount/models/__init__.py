@@ -17,15 +17,15 @@ from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS, Mo
 from bayescount.models.zerosum import ZeroSumLayout
 
 __all__ = [
-    "FAMILIES",
-    "LATENT_KINDS",
-    "PARAMETERIZATIONS",
     "Beta",
     "Exponential",
+    "FAMILIES",
     "HalfNormal",
     "HalfStudentT",
+    "LATENT_KINDS",
     "ModelSpec",
     "Normal",
+    "PARAMETERIZATIONS",
     "Prior",
     "Priors",
     "StudentT",

@@ -19,7 +19,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayescount.exceptions import CountValueError
+from bayescount.exceptions import CountValueError, DataError
 from bayescount.models.latent import (
     LATENT_TIME_DIM,
     latent_deviations,
@@ -209,7 +209,7 @@ def build_model(
         With dims ``obs``, one per group level, ``covariate`` and ``fourier_term``.
     """
     if data.counts is None:
-        raise ValueError("build_model needs counts; encode the training data.")
+        raise DataError("build_model needs counts; encode the training data.")
     how = parameterization or choose_parameterization(spec, design, data)
     priors = spec.priors
     with pm.Model(coords=_coords(design, data)) as model:

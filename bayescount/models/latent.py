@@ -31,6 +31,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayescount.exceptions import SpecError
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design
 
@@ -268,7 +269,7 @@ def latent_deviations(spec: ModelSpec, design: Design):
         non-centred Laplace level first).
     """
     if spec.latent != "ar1":
-        raise ValueError("Only normal innovations have a non-centred form.")
+        raise SpecError("Only normal innovations have a non-centred form.")
     sd, rho = _scales(spec)
     length = design.time_grid.length
     shocks = pm.Normal("latent_shock", 0.0, 1.0, dims=_dims(spec))

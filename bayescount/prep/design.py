@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayescount.exceptions import ColumnNotFoundError, DataError, NestingError, UnknownGroupError
+from bayescount.exceptions import (
+    ColumnNotFoundError,
+    DataError,
+    LevelNotFoundError,
+    NestingError,
+    UnknownGroupError,
+)
 from bayescount.prep.design_checks import check_training_design, warn_prediction
 from bayescount.prep.schema import CountSchema
 from bayescount.prep.seasonality import Seasonality, fourier_features
@@ -343,7 +349,9 @@ class Design:
         for lvl in self.levels:
             if lvl.name == name:
                 return lvl
-        raise KeyError(f"No group level {name!r}; levels are {[lv.name for lv in self.levels]}.")
+        raise LevelNotFoundError(
+            f"No group level {name!r}; levels are {[lv.name for lv in self.levels]}."
+        )
 
     def transform(self, frame: pd.DataFrame, *, for_prediction: bool = False) -> PreparedData:
         """Encode a validated frame with the fitted scalings and levels.

@@ -28,6 +28,7 @@ from bayescount.exceptions import (
     ExposureError,
     MissingValueError,
     NestingError,
+    WrongTypeError,
 )
 from bayescount.prep._cells import (
     LIMIT,
@@ -495,9 +496,9 @@ def validate_frame(
     ['int64', 'float64', 'str']
     """
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+        raise WrongTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     if not isinstance(schema, CountSchema):
-        raise TypeError(f"schema must be a CountSchema, got {type(schema).__name__}.")
+        raise WrongTypeError(f"schema must be a CountSchema, got {type(schema).__name__}.")
 
     columns = _check_columns(data, schema, for_prediction)
     if len(data) == 0:

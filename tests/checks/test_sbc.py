@@ -117,8 +117,14 @@ def test_report_plot_is_an_ecdf_pit_plot():
 
     matplotlib.use("Agg")
     report = _report(pd.DataFrame({"a": _normal_normal_u(1.0, 0.0, seed=2)}))
-    pc = report.plot()
-    assert "plot" in pc.viz.children
+    import matplotlib.figure
+    import matplotlib.pyplot as plt
+
+    fig = report.plot()
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert "ECDF of normalised ranks" in fig.get_suptitle()
+    assert len(fig.axes) == 1 and fig.axes[0].lines  # the Δ-ECDF of parameter a
+    plt.close(fig)
 
 
 def test_default_parameters_cover_scalars_and_effects():

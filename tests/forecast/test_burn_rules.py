@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bayescount.exceptions import SpecError
 from bayescount.forecast.burn import forecast_burn
 from bayescount.forecast.burn_rules import (
     DEFAULT_MIN_BAD_EVENTS,
@@ -236,3 +237,18 @@ def test_forecast_horizons_take_the_last_row_pro_rata():
     assert fc.draws["bad_events"].sel(horizon="1d").values == pytest.approx(bad)
     assert fc.draws["burn_rate"].sel(horizon="1d").values == pytest.approx(
         bad / 4800 / 0.01)
+
+
+def test_burn_rate_is_the_error_ratio_over_the_budget():
+    from bayescount.forecast.burn_draws import burn_rate as draws_burn_rate
+    from bayescount.forecast.slo import burn_rate
+
+    assert draws_burn_rate is burn_rate
+    # 10 bad of 1,000 against a 99.9 % objective: ratio 0.01 / budget 0.001 = 10x.
+    assert float(burn_rate(10.0, 1000.0, 0.001, axis=None)) == pytest.approx(10.0)
+    draws = np.array([[[1.0, 3.0], [0.0, 0.0]]])  # (chain, draw, time)
+    totals = np.array([[[100.0, 100.0], [0.0, 0.0]]])
+    out = burn_rate(draws, totals, 0.01)
+    np.testing.assert_allclose(out, [[2.0, 0.0]])  # no traffic burns nothing
+    with pytest.raises(SpecError, match="error_budget"):
+        burn_rate(1.0, 10.0, 0.0)

@@ -44,22 +44,25 @@ from bayescount.inference.executors._base import (
     FuturesExecutor,
     JobExecutor,
     SerialExecutor,
-    check_max_workers,
+)
+from bayescount.inference.executors._base import (
+    check_max_workers as _check_max_workers,
 )
 from bayescount.inference.executors._compiledir import worker_compiledir
-from bayescount.inference.executors._dask import SCHEDULER_ENV, DaskExecutor, import_distributed
+from bayescount.inference.executors._dask import SCHEDULER_ENV, DaskExecutor
+from bayescount.inference.executors._dask import import_distributed as _import_distributed
 from bayescount.inference.executors._processes import ProcessExecutor
 
 if TYPE_CHECKING:
     import distributed
 
 __all__ = [
-    "EXECUTORS",
-    "SCHEDULER_ENV",
     "DaskExecutor",
+    "EXECUTORS",
     "FuturesExecutor",
     "JobExecutor",
     "ProcessExecutor",
+    "SCHEDULER_ENV",
     "SerialExecutor",
     "open_executor",
     "resolve_executor",
@@ -113,7 +116,7 @@ def resolve_executor(
     ExecutorError
         ``"dask"`` without Dask installed.
     """
-    check_max_workers(max_workers)
+    _check_max_workers(max_workers)
     if isinstance(executor, JobExecutor):
         return executor
     if isinstance(executor, concurrent.futures.Executor):
@@ -135,7 +138,7 @@ def resolve_executor(
         return SerialExecutor()
     if executor == "processes":
         return ProcessExecutor(max_workers)
-    import_distributed()
+    _import_distributed()
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
     return DaskExecutor(scheduler=address, max_workers=max_workers)
 
