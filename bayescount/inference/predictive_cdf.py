@@ -488,7 +488,7 @@ def mixture_quantiles(
 
     Raises
     ------
-    ValueError
+    SpecError
         A probability outside (0, 1).
     """
     mix = _Mixture.of_arrays(mu, alpha, psi, axis)
@@ -532,7 +532,7 @@ def pit_bounds(
 
     Raises
     ------
-    ValueError
+    SpecError
         A probability outside (0, 1).
     """
     mix = _Mixture.of_arrays(mu, alpha, psi, axis)
@@ -549,9 +549,7 @@ def pit_bounds(
 
 # ------------------------------------------------------- on PredictiveParameters
 def mixture_sf_pmf(params: PredictiveParameters, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Predictive ``P(Y > y)`` and ``P(Y = y)`` per row, averaged over draws.
-
-    Both dim ``obs``; draws are averaged in chunks.
+    """Predictive ``P(Y > y)`` and ``P(Y = y)`` per row (dim ``obs``), averaged over draws.
 
     Parameters
     ----------
@@ -577,8 +575,7 @@ def mixture_mean(params: PredictiveParameters) -> np.ndarray:
 def mixture_quantile(params: PredictiveParameters, q: float) -> np.ndarray:
     """Smallest integer ``y`` per row with predictive ``P(Y <= y) >= q`` (as floats).
 
-    The search of :func:`mixture_quantiles`, on chunks of rows so that memory stays
-    bounded whatever the number of rows.
+    The search of :func:`mixture_quantiles`, on chunks of rows (bounded memory).
 
     Parameters
     ----------
@@ -589,7 +586,7 @@ def mixture_quantile(params: PredictiveParameters, q: float) -> np.ndarray:
 
     Raises
     ------
-    ValueError
+    SpecError
         ``q`` outside (0, 1).
     """
     if not 0 < q < 1:
