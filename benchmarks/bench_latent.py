@@ -1,4 +1,4 @@
-"""Latent AR(1) level: bayescount's centred states vs the plain PyMC formulation, same data.
+"""Latent AR(1) level: bayescount's centered states vs the plain PyMC formulation, same data.
 
 Data: NAB KO tweet volume, hourly sums (``data/nab``, ~1,150 training hours; the last
 week is dropped, as in ``nab_coverage.py``). Model: Poisson, daily (order 4) + weekly
@@ -7,7 +7,7 @@ priors (intercept Normal(log pooled rate, 2), Fourier Normal(0, 1), sd HalfNorma
 rho Beta(2, 1)).
 
 * ``bayescount``: ``CountModel(..., latent="ar1")`` — the states are sampled around
-  intercept + seasonality (centred).
+  intercept + seasonality (centered).
 * ``pymc_ar``: what a PyMC user writes first — ``pm.AR`` deviations (stationary
   initial state) added to intercept + seasonality.
 

@@ -19,7 +19,7 @@ An alert is a run of flagged bins; it is a true positive when it is raised (its 
 window) inside a labelled window. Precision = true alerts / alerts; recall = labelled
 windows with at least one true alert / windows; delay = first true alert - window
 start, and relative to the NAB label point (the anomaly itself; windows are wide and
-centred on it; the first label point of the window is used).
+centered on it; the first label point of the window is used).
 
 Run: ``.venv/bin/python benchmarks/nab_anomalies.py [--draws 500] [--series GOOG IBM KO]``.
 Writes the table between the ``nab-table`` markers of docs/decisions.md.

@@ -171,10 +171,10 @@ def _select(ds: xr.Dataset, name: str) -> xr.DataArray:
 # ------------------------------------------------------------------------ report
 # -------------------------------------------------------------------------- run
 def _parameterization(spec: ModelSpec, design: Design) -> dict[str, str]:
-    """Explicit choices of the spec, else non-centred (prior draws vary the data).
+    """Explicit choices of the spec, else non-centered (prior draws vary the data).
 
-    A latent level left on ``"auto"`` is non-centred with normal innovations
-    (``"ar1"``) and centred otherwise (``"ar1_laplace"`` has no non-centred form).
+    A latent level left on ``"auto"`` is non-centered with normal innovations
+    (``"ar1"``) and centered otherwise (``"ar1_laplace"`` has no non-centered form).
     """
     how = {
         lvl.name: spec.parameterization.get(lvl.name, "auto").replace("auto", "non_centered")
@@ -255,8 +255,8 @@ def sbc(
     ----------
     model : CountModel, Fit, ModelSpec or dict
         The model (its specification), or :class:`~bayescount.CountModel` arguments.
-        Levels left on ``"auto"`` parameterization are non-centred; so is an
-        ``"ar1"`` latent level (``"ar1_laplace"`` is centred only).
+        Levels left on ``"auto"`` parameterization are non-centered; so is an
+        ``"ar1"`` latent level (``"ar1_laplace"`` is centered only).
     data : pandas.DataFrame
         Template rows: exposures, groups, covariates and times are kept, counts are
         simulated (the template's counts only centre the intercept prior). Keep it

@@ -98,7 +98,7 @@ class CompiledSampler:
         self.config = config
         self.data_names = frozenset(v.name for v in self._compiled.shared_var_keys)
         # Containers of the model that the compiled graph does not use (e.g. the row
-        # Fourier design of a centred latent level) need no update.
+        # Fourier design of a centered latent level) need no update.
         self.unused_names = frozenset(v.name for v in model.data_vars) - self.data_names
         log.info("compiled the model with nutpie in %.1fs", self.compile_seconds)
 

@@ -134,10 +134,10 @@ def _stat(stats: xr.Dataset, *names: str) -> xr.DataArray | None:
 
 
 def _fixes(report_kwargs: dict[str, Any], parameterization: dict[str, str]) -> dict[str, str]:
-    centred = [k for k, v in parameterization.items() if v == "centered"]
-    noncentred = [k for k, v in parameterization.items() if v == "non_centered"]
+    centered = [k for k, v in parameterization.items() if v == "centered"]
+    noncentered = [k for k, v in parameterization.items() if v == "non_centered"]
     flip = (
-        f"; or switch the parameterization of {', '.join(centred + noncentred)} "
+        f"; or switch the parameterization of {', '.join(centered + noncentered)} "
         "(centered for data-rich groups, non_centered for data-poor ones)"
         if parameterization
         else ""

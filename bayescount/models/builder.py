@@ -129,8 +129,8 @@ def _dispersion(spec: ModelSpec, design: Design, codes: dict, log_exposure):
     return alpha_obs
 
 
-def _centred_latent(spec, design, data, codes, intercept, effects, fourier):
-    """Row terms of a centred latent level: its states plus the effects off the paths.
+def _centered_latent(spec, design, data, codes, intercept, effects, fourier):
+    """Row terms of a centered latent level: its states plus the effects off the paths.
 
     The states' mean path is the intercept, the effects constant along each path
     and the seasonality on the time grid, so the counts inform the states directly.
@@ -230,7 +230,7 @@ def build_model(
             F = pm.Data("F", data.fourier, dims=(OBS_DIM, "fourier_term"))
             fourier = priors.seasonality.create("fourier", dims="fourier_term")
         if spec.latent is not None and how[LATENT_KEY] == "centered":
-            eta = eta + _centred_latent(spec, design, data, codes, intercept, effects, fourier)
+            eta = eta + _centered_latent(spec, design, data, codes, intercept, effects, fourier)
         else:
             eta = eta + intercept
             for lvl in design.levels:

@@ -174,7 +174,7 @@ def _scales(spec: ModelSpec):
 
 
 def latent_states(spec: ModelSpec, mean):
-    """Centred: sample the paths' log-rate states around ``mean`` (dims of the paths).
+    """Centered: sample the paths' log-rate states around ``mean`` (dims of the paths).
 
     Records the deviations ``states - mean`` as ``latent``; returns the states.
     Call inside a model context.
@@ -242,10 +242,10 @@ def ar1_filter(shocks, rho, length: int):
 
 
 def latent_deviations(spec: ModelSpec, design: Design):
-    """Non-centred (normal innovations): paths built from iid standard normal shocks.
+    """Non-centered (normal innovations): paths built from iid standard normal shocks.
 
     ``unit[0] = e[0]``, ``unit[t] = rho unit[t-1] + sqrt(1 - rho^2) e[t]`` (unit marginal
-    variance), scaled by ``latent_sd``: non-centred in both ``latent_sd`` and
+    variance), scaled by ``latent_sd``: non-centered in both ``latent_sd`` and
     ``latent_rho``, so neither funnels into the paths when the counts are sparse.
     Call inside a model context.
 
@@ -266,10 +266,10 @@ def latent_deviations(spec: ModelSpec, design: Design):
     ------
     ValueError
         ``spec.latent`` is not ``"ar1"`` (an internal misuse; the spec refuses a
-        non-centred Laplace level first).
+        non-centered Laplace level first).
     """
     if spec.latent != "ar1":
-        raise SpecError("Only normal innovations have a non-centred form.")
+        raise SpecError("Only normal innovations have a non-centered form.")
     sd, rho = _scales(spec)
     length = design.time_grid.length
     shocks = pm.Normal("latent_shock", 0.0, 1.0, dims=_dims(spec))

@@ -1,4 +1,4 @@
-"""Choose centred or non-centred group effects per level from the data."""
+"""Choose centered or non-centered group effects per level from the data."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def signal_to_noise(spec: ModelSpec, design: Design, data: PreparedData) -> dict
     the mean sampling variance ``1 / information``. The ratio compares the prior
     variance of a group effect with the variance of its estimate from the group's own
     data: above 1 the data dominate. (A moment estimate of the between-group variance
-    in the manner of DerSimonian & Laird 1986; the centred/non-centred trade-off is
+    in the manner of DerSimonian & Laird 1986; the centered/non-centered trade-off is
     that of Papaspiliopoulos, Roberts & Sköld 2007.)
 
     Parameters
@@ -112,12 +112,12 @@ def signal_to_noise(spec: ModelSpec, design: Design, data: PreparedData) -> dict
 
 
 def _latent_choice(spec: ModelSpec, design: Design, data: PreparedData) -> str:
-    """Centred latent paths when a typical state is pinned by its own counts.
+    """Centered latent paths when a typical state is pinned by its own counts.
 
     The information about one state (rows of one path at one time step) at the
     pooled rate, times the prior's typical latent variance (``0.25``), must reach
     ``spec.centered_threshold``: a median of about four counts per state for the
-    Poisson. Laplace paths are always centred (no non-centred form).
+    Poisson. Laplace paths are always centered (no non-centered form).
     """
     if spec.latent != "ar1":
         return "centered"
@@ -135,14 +135,14 @@ def choose_parameterization(
 ) -> dict[str, str]:
     """Return ``{level: "centered" | "non_centered"}``.
 
-    A level left on ``"auto"`` is centred when its :func:`signal_to_noise` ratio
+    A level left on ``"auto"`` is centered when its :func:`signal_to_noise` ratio
     reaches ``spec.centered_threshold`` (default 1): the groups' own data then pin
     their effects more tightly than the population distribution does, and the
-    centred form avoids the funnel-shaped posterior of the non-centred one. Levels
-    whose groups are data-poor, or barely differ from each other, are non-centred.
-    A latent level (key :data:`~bayescount.models.spec.LATENT_KEY`) is centred when a
+    centered form avoids the funnel-shaped posterior of the non-centered one. Levels
+    whose groups are data-poor, or barely differ from each other, are non-centered.
+    A latent level (key :data:`~bayescount.models.spec.LATENT_KEY`) is centered when a
     typical state's own counts pin it (about four expected counts per state for the
-    Poisson); Laplace paths are always centred.
+    Poisson); Laplace paths are always centered.
 
     Parameters
     ----------
@@ -165,8 +165,8 @@ def choose_parameterization(
         if asked != "auto":
             choice[lvl.name] = asked
         else:
-            centred = ratios[lvl.name] >= spec.centered_threshold
-            choice[lvl.name] = "centered" if centred else "non_centered"
+            centered = ratios[lvl.name] >= spec.centered_threshold
+            choice[lvl.name] = "centered" if centered else "non_centered"
     if spec.latent is not None:
         asked = spec.parameterization.get(LATENT_KEY, "auto")
         choice[LATENT_KEY] = asked if asked != "auto" else _latent_choice(spec, design, data)

@@ -313,7 +313,7 @@ class Priors:
     ----------
     intercept : Prior
         Prior of the log rate per exposure unit, *relative to the pooled log rate*
-        ``log(sum(counts) / sum(exposure))``: the default ``Normal(0, 2)`` is centred
+        ``log(sum(counts) / sum(exposure))``: the default ``Normal(0, 2)`` is centered
         on the pooled rate and allows it to be off by a factor of e^4 either way.
     group_sd : Prior
         Standard deviation of each level's group effects (log-rate scale).

@@ -64,12 +64,12 @@ class ModelSpec:
         Default ``False`` (constant shape, the usual NB2).
     parameterization : dict of str to str
         Per group level: ``"centered"``, ``"non_centered"`` or ``"auto"`` (default).
-        ``"auto"`` picks centred when the level's signal-to-noise ratio (median over
+        ``"auto"`` picks centered when the level's signal-to-noise ratio (median over
         groups of information x between-group variance, see
         :func:`~bayescount.models.parameterization.signal_to_noise`) reaches
-        ``centered_threshold`` (data-rich, distinct groups) and non-centred otherwise.
+        ``centered_threshold`` (data-rich, distinct groups) and non-centered otherwise.
     centered_threshold : float
-        Signal-to-noise ratio from which ``"auto"`` chooses centred (default 1: the
+        Signal-to-noise ratio from which ``"auto"`` chooses centered (default 1: the
         group's own data pin its effect as tightly as the population prior does).
     priors : Priors
         Prior value objects.
@@ -262,7 +262,7 @@ class ModelSpec:
             raise SpecError(f"latent_by={self.latent_by!r} is not a group; groups are {groups}.")
         if self.latent != "ar1" and self.parameterization.get(LATENT_KEY) == "non_centered":
             raise SpecError(
-                f"latent={self.latent!r} is centred only; drop parameterization['latent'] or "
+                f"latent={self.latent!r} is centered only; drop parameterization['latent'] or "
                 "use latent='ar1'."
             )
         if self.latent_by is None and self.schema.nesting == "crossed" and len(groups) > 1:

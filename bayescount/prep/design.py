@@ -224,7 +224,7 @@ class Design:
     pooled_log_rate : float
         ``log(sum(counts) / sum(exposure))`` of the training rows (events per
         exposure unit; half a count when all are zero); the intercept prior is
-        centred on it.
+        centered on it.
     reference_exposure : float
         Median training exposure (exposure units); the reference of
         ``dispersion_scales_with_exposure``.

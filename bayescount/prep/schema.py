@@ -42,7 +42,7 @@ class CountSchema:
         (``("region", "service", "node")``).
     nesting : {"nested", "crossed"}
         ``"nested"``: each inner label belongs to exactly one outer label and its
-        effect is centred on its parent's. ``"crossed"``: independent factors.
+        effect is centered on its parent's. ``"crossed"``: independent factors.
     covariates : tuple of str
         Covariate columns. Numeric columns are standardised; string, boolean or
         categorical columns are one-hot encoded against a reference level.

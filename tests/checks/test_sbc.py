@@ -221,7 +221,7 @@ def test_sbc_ranks_are_uniform(family):
     assert report.skipped <= 2
     assert report.ranks.to_numpy().min() >= 0 and report.ranks.to_numpy().max() <= 100
     # Divergences can bias SBC. Prior draws include data-rich groups that the
-    # non-centred form fits with an occasional divergence (1-6 of 400 transitions in
+    # non-centered form fits with an occasional divergence (1-6 of 400 transitions in
     # about a fifth of the Poisson fits); more than 0.5% of transitions would matter.
     assert report.divergent_share <= 0.005
     tests = report.tests()
@@ -240,13 +240,13 @@ def test_sbc_ranks_are_uniform(family):
 def test_latent_sbc_ranks_are_uniform(latent, rate, form):
     """SBC of the AR(1) latent level: two hourly series x 30 steps, Poisson, exposure.
 
-    Each latent form on counts of its regime: the non-centred ``"ar1"`` (paths built
+    Each latent form on counts of its regime: the non-centered ``"ar1"`` (paths built
     from iid shocks; what SBC picks on ``"auto"``) on sparse counts (about 2 per row),
-    the centred ``"ar1_laplace"`` (the CustomDist log density and numpy generator) on
+    the centered ``"ar1_laplace"`` (the CustomDist log density and numpy generator) on
     rich ones (about 200 per row). Ranks: intercept, ``service_sd``, one service
     effect, ``latent_sd``, ``latent_rho`` and ``latent[r0-s0, 15]``. 100 simulations
     per form: about 1 minute (``"ar1"``) and 1.5 minutes (``"ar1_laplace"``) on the
-    shared 2-core machine. The first non-centred form (unit AR paths, non-centred in
+    shared 2-core machine. The first non-centered form (unit AR paths, non-centered in
     the sd only) failed here: ``latent_rho`` p = 0.001 with U-shaped ranks.
     """
     start = time.perf_counter()

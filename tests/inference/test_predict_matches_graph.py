@@ -166,16 +166,16 @@ def test_unseen_error_refuses_new_labels(prior_fit, telemetry):
 
 
 LATENT_CASES = [
-    pytest.param({"latent": "ar1"}, id="ar1-centred-per-node"),
+    pytest.param({"latent": "ar1"}, id="ar1-centered-per-node"),
     pytest.param({"latent": "ar1", "parameterization": {"latent": "non_centered"}},
-                 id="ar1-non-centred"),
+                 id="ar1-non-centered"),
     pytest.param({"latent": "ar1_laplace", "latent_by": "service"}, id="laplace-per-service"),
 ]
 
 
 @pytest.mark.parametrize("options", LATENT_CASES)
 def test_numpy_mu_equals_the_graph_with_a_latent_level(telemetry, options):
-    """Centred latent states carry intercept, path effects and seasonality; numpy adds
+    """Centered latent states carry intercept, path effects and seasonality; numpy adds
     the recorded deviations to the usual predictor: the two must agree."""
     cm = count_model("poisson", **options)
     design, prepared = cm.prepare(telemetry)

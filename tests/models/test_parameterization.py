@@ -1,4 +1,4 @@
-"""choose_parameterization: centred where groups are data-rich, non-centred where poor."""
+"""choose_parameterization: centered where groups are data-rich, non-centered where poor."""
 
 import numpy as np
 import pytest
@@ -21,13 +21,13 @@ def prepared(rate, n_windows=12, family="poisson", **options):
     return cm.spec, design, data
 
 
-def test_data_rich_groups_are_centred():
+def test_data_rich_groups_are_centered():
     # ~1,000 errors per row: every group is pinned down by its own data.
     spec, design, data = prepared(rate=0.1)
     assert choose_parameterization(spec, design, data) == dict.fromkeys(LEVELS, "centered")
 
 
-def test_data_poor_groups_are_non_centred():
+def test_data_poor_groups_are_non_centered():
     # ~0.02 expected errors per node: the prior dominates, the funnel appears.
     spec, design, data = prepared(rate=1e-6, n_windows=2)
     assert choose_parameterization(spec, design, data) == dict.fromkeys(LEVELS, "non_centered")
@@ -43,8 +43,8 @@ def test_each_level_is_judged_on_its_own_signal_to_noise():
     }
 
 
-def test_data_rich_but_identical_groups_are_non_centred():
-    # Plenty of data, but the groups do not differ: tau ~ 0 is where the centred funnel bites.
+def test_data_rich_but_identical_groups_are_non_centered():
+    # Plenty of data, but the groups do not differ: tau ~ 0 is where the centered funnel bites.
     frame = simulate_telemetry(6, 4, 3, 12, rate=0.1, sd=(0.0, 0.0, 0.0), seed=3).frame
     cm = CountModel("errors", "requests", groups=LEVELS)
     design, data = cm.prepare(frame)
