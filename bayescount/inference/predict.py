@@ -209,35 +209,36 @@ def count_intensities(
 ) -> np.ndarray:
     """Draw each count's Poisson intensity: the family's mixing drawn once.
 
-    The one sampler of the four families (any broadcastable shapes; ``mu`` in counts
-    per window). Negative binomial (NB2, ``var = mu + mu**2 / alpha``) is the
-    gamma–Poisson mixture ``lambda ~ Gamma(alpha, scale=mu / alpha)``; zero inflation
-    (PyMC's convention, ``psi`` = probability of the count part) zeroes the
-    intensity with probability ``1 - psi``. Source: Cameron & Trivedi (2013),
-    *Regression Analysis of Count Data*, §4.2; PyMC's ``ZeroInflatedPoisson``.
+    Negative binomial (NB2, ``var = mu + mu**2 / alpha``) is the gamma–Poisson
+    mixture ``lambda ~ Gamma(alpha, scale=mu / alpha)``; zero inflation (PyMC's
+    convention, ``psi`` = probability of the count part) zeroes the intensity with
+    probability ``1 - psi``. Source: Cameron & Trivedi (2013), *Regression Analysis of
+    Count Data*, §4.2; PyMC's ``ZeroInflatedPoisson``.
 
     Parameters
     ----------
     mu : numpy.ndarray
-        Expected counts per window (any shape, e.g. ``(chain, draw, obs)``).
-    alpha : numpy.ndarray or None
-        NB2 shape, broadcastable to ``mu``; ``None`` for Poisson.
-    psi : numpy.ndarray or None
-        Probability of the count part, broadcastable to ``mu``; ``None`` without
-        zero inflation.
+        Expected counts per window (any shape).
+    alpha, psi : numpy.ndarray or None
+        NB2 shape and count-part probability, broadcastable to ``mu`` (``None``
+        when the family has none).
     rng : numpy.random.Generator
-        Source of the gamma and zero-inflation draws.
+        Source of the draws.
 
     Returns
     -------
     numpy.ndarray
-        Poisson intensities (counts per window), the broadcast shape.
+        Intensities, the shape of ``mu``: ``rng.poisson`` of them are the counts.
     """
-    mu = np.asarray(mu, dtype=float)
-    lam = mu if alpha is None else rng.gamma(alpha, mu / alpha)
+    lam = _gamma_mixed(mu, alpha, rng)
     if psi is not None:
         lam = lam * (rng.random(np.shape(lam)) < psi)
     return lam
+
+
+def _gamma_mixed(mu, alpha, rng: np.random.Generator) -> np.ndarray:
+    mu = np.asarray(mu, dtype=float)
+    return mu if alpha is None else rng.gamma(alpha, mu / alpha)
 
 
 def draw_counts(
@@ -248,25 +249,19 @@ def draw_counts(
 ) -> np.ndarray:
     """Draw counts (int64) of the family given by ``alpha`` and ``psi``.
 
-    See :func:`count_intensities` for the families and their parameters.
-
-    Parameters
-    ----------
-    mu : numpy.ndarray
-        Expected counts per window (any shape).
-    alpha : numpy.ndarray or None
-        NB2 shape, broadcastable to ``mu``; ``None`` for Poisson.
-    psi : numpy.ndarray or None
-        Probability of the count part; ``None`` without zero inflation.
-    rng : numpy.random.Generator
-        Source of the draws.
+    The one count sampler of the four families (see :func:`count_intensities` for the
+    parameters and the source): gamma mixing, Poisson counts, then the structural
+    zeros — in that order, so a seed gives the same counts as in earlier releases.
 
     Returns
     -------
     numpy.ndarray
-        Counts per window (int64), the broadcast shape.
+        Counts, int64, the shape of ``mu``.
     """
-    return rng.poisson(count_intensities(mu, alpha, psi, rng)).astype(np.int64)
+    counts = rng.poisson(_gamma_mixed(mu, alpha, rng))
+    if psi is not None:
+        counts = counts * (rng.random(np.shape(counts)) < psi)
+    return counts.astype(np.int64)
 
 
 def sample_counts(params: PredictiveParameters, rng: np.random.Generator) -> xr.DataArray:
