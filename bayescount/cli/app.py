@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="bayescount: %(message)s")
+    logging.getLogger("pymc").propagate = False  # PyMC logs through its own handler
     warnings.showwarning = _show_warning
     warnings.simplefilter("default", BayescountWarning)
     try:

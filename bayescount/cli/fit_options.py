@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import sys
 from typing import Any
 
 from bayescount.cli._shared import int_at_least, number_in, positive_int, seed
@@ -217,9 +219,11 @@ def fit_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     -------
     dict
         ``draws``, ``tune``, ``chains``, ``random_seed``, ``sampler``,
-        ``target_accept``.
+        ``target_accept`` and ``progressbar`` (only when standard output is a
+        terminal, so redirected output holds the results alone).
     """
     return {
+        "progressbar": sys.stdout.isatty() and "CI" not in os.environ,
         "draws": args.draws,
         "tune": args.tune,
         "chains": args.chains,

@@ -28,6 +28,7 @@ from bayescount.inference.fit import Fit
 from bayescount.io import load_fit, read_table, save_fit
 from bayescount.io.atomic import atomic_write, check_writable
 from bayescount.io.tables import label_columns, numeric_columns
+from bayescount.results import DEFAULT_SEED
 
 __all__ = ["parameter_table", "register"]
 
@@ -197,8 +198,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="counts for each row's exposure, or counts per exposure unit")
     predict.add_argument("--quantiles", type=parse_quantiles, default=(0.05, 0.5, 0.95),
                          metavar="Q,Q,...", help="quantile levels (default 0.05,0.5,0.95)")
-    predict.add_argument("--seed", type=seed, default=None, metavar="N",
-                         help="seed of the predictive draws")
+    predict.add_argument("--seed", type=seed, default=DEFAULT_SEED, metavar="N",
+                         help=f"seed of the predictive draws (default {DEFAULT_SEED}: the same "
+                         "command gives the same numbers)")
     add_timezone_option(predict)
     predict.add_argument(
         "--unseen", choices=("population", "error"), default="population",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +56,9 @@ def interruptible() -> Iterator[Interruption]:
         raise KeyboardInterrupt
 
     previous = {s: signal.signal(s, handler) for s in SIGNALS}
+    held = warnings.catch_warnings(record=True)
+    caught = held.__enter__()
+    warnings.simplefilter("always")
     try:
         yield got
     except FitInterrupted:
@@ -62,7 +66,10 @@ def interruptible() -> Iterator[Interruption]:
     except KeyboardInterrupt:
         raise FitInterrupted(got.signum or signal.SIGINT) from None
     finally:
+        held.__exit__(None, None, None)
         for s, old in previous.items():
             signal.signal(s, old)
-    if got.signum is not None:
+    if got.signum is not None:  # warnings about the partial draws mean nothing now
         raise FitInterrupted(got.signum)
+    for w in caught:  # a normal run: pass its warnings on
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)

@@ -118,6 +118,7 @@ def test_model_from_args_maps_every_option():
     assert fit_kwargs_from_args(args) == {
         "draws": 300, "tune": 200, "chains": 3, "random_seed": 5,
         "sampler": "pymc", "target_accept": 0.9,
+        "progressbar": False,  # stdout is no terminal here: no progress table in the output
     }
 
 
@@ -144,7 +145,7 @@ def test_model_from_args_defaults_crossed_and_no_exposure():
     assert crossed.spec.schema.groups == ("a", "b")
     kwargs = fit_kwargs_from_args(parse("--counts", "y", "--no-exposure"))
     assert kwargs == {"draws": 1000, "tune": 1000, "chains": 4, "random_seed": None,
-                      "sampler": "nutpie", "target_accept": 0.8}
+                      "sampler": "nutpie", "target_accept": 0.8, "progressbar": False}
 
 
 # ----------------------------------------------------- bad input, no sampling
