@@ -325,7 +325,7 @@ class Fit:
             rate = np.divide(draws.values, exposure, out=np.full(draws.shape, np.nan),
                              where=exposure > 0)
             draws = draws.copy(data=rate).rename("rate")
-        return Prediction(draws=draws, rows=rows, scale=scale)
+        return Prediction(draws=draws, rows=rows, scale=scale, params=params)
 
     # -------------------------------------------------------------- reporting
     def summary(

@@ -301,21 +301,30 @@ class Prediction:
         The input rows, in order (``obs`` i is ``rows.iloc[i]``).
     scale : {"counts", "rate"}
         What ``draws`` hold.
+    params : PredictiveParameters, optional
+        The per-draw parameters the draws came from; with them, quantiles are the
+        exact integer quantiles of the predictive mixture.
     """
 
     draws: xr.DataArray
     rows: pd.DataFrame
     scale: Literal["counts", "rate"]
+    params: PredictiveParameters | None = None
 
     def mean(self) -> np.ndarray:
         """Posterior predictive mean per row (NaN for the rate of a zero-exposure row)."""
         return self.draws.mean(SAMPLE_DIMS, skipna=False).values
 
     def quantiles(self, q: Sequence[float]) -> np.ndarray:
-        """``(len(q), n_rows)`` posterior predictive quantiles (NaN where the draws are).
+        """``(len(q), n_rows)`` posterior predictive quantiles, in the units of :attr:`draws`.
 
-        Quantiles of the draws, linearly interpolated (xarray's ``quantile``), in
-        the units of :attr:`draws`.
+        A count quantile is a count, computed one way everywhere: the smallest integer
+        ``y`` with ``P(Y <= y) >= q`` under the predictive mixture over posterior
+        draws (:func:`~bayescount.inference.predictive_cdf.mixture_quantile`, as the
+        anomaly bounds and coverage use). ``q`` of 0 or 1, or a prediction without
+        its parameters, takes the same rule on the draws (``inverted_cdf``). On the
+        rate scale the count quantile is divided by the row's exposure (NaN where it
+        is zero).
 
         Parameters
         ----------
@@ -327,7 +336,22 @@ class Prediction:
         numpy.ndarray
             Shape ``(len(q), n_rows)``.
         """
-        return self.draws.quantile(list(q), dim=SAMPLE_DIMS, skipna=False).values
+        from bayescount.inference.predictive_cdf import mixture_quantile
+
+        values = self.draws.values.reshape(-1, self.draws.shape[-1])
+        if self.scale == "rate" and self.params is not None:
+            exposure = np.asarray(self.params.exposure, dtype=float)
+            values = np.rint(values * exposure)  # back to counts
+        out = np.empty((len(q), values.shape[1]))
+        for i, p in enumerate(q):
+            if self.params is not None and 0 < p < 1:
+                out[i] = mixture_quantile(self.params, float(p))
+            else:
+                out[i] = np.quantile(values, p, axis=0, method="inverted_cdf")
+        if self.scale == "rate" and self.params is not None:
+            exposure = np.asarray(self.params.exposure, dtype=float)
+            out = np.divide(out, exposure, out=np.full(out.shape, np.nan), where=exposure > 0)
+        return out
 
     def to_frame(self, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
         """Return the input rows plus ``mean`` and one ``q<level>`` column per quantile.

@@ -147,3 +147,20 @@ def test_zero_exposure_rows_predict_exactly_zero(telemetry, fake_sampler, loose_
     assert np.isnan(rate.draws.values[..., [0, 2]]).all()
     assert np.isfinite(rate.draws.values[..., [1, 3]]).all()
     assert frame["mean"].isna().tolist() == [True, False, True, False]
+
+
+def test_count_quantiles_are_integer_quantiles_of_the_predictive_mixture(fake_fit, telemetry):
+    from bayescount.inference.predictive_cdf import mixture_quantile
+
+    prediction = fake_fit.predict(rows_of(telemetry), random_seed=1)
+    q = prediction.quantiles([0.05, 0.5, 0.95])
+    assert np.array_equal(q, np.round(q))  # a count quantile is a count
+    for row, p in zip(q, (0.05, 0.5, 0.95), strict=True):
+        np.testing.assert_array_equal(row, mixture_quantile(prediction.params, p))
+    assert (np.diff(q, axis=0) >= 0).all()
+    # the rule on the draws agrees within Monte Carlo error: the same integers mostly
+    draws = np.quantile(prediction.draws.values.reshape(-1, q.shape[1]), 0.5, axis=0,
+                        method="inverted_cdf")
+    assert np.abs(draws - q[1]).max() <= 1 + 0.1 * q[1].max()
+    rate = fake_fit.predict(rows_of(telemetry), scale="rate", random_seed=1)
+    np.testing.assert_allclose(rate.quantiles([0.5])[0] * rate.params.exposure, q[1])
