@@ -84,12 +84,15 @@ def quantile_columns(quantiles: Sequence[float]) -> list[str]:
 
 
 def quantiles_of(values: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
-    """Quantiles of draws that may hold infinities (no interpolation across them)."""
+    """Quantiles of draws: the smallest draw ``v`` with ``P(V <= v) >= q`` (``inverted_cdf``).
+
+    No interpolation, so a quantile of counts (or sums of counts) is a count, by the
+    same rule as :meth:`bayescount.inference.Prediction.quantiles`, and draws holding
+    infinities are handled too.
+    """
     values = np.asarray(values, dtype=float).ravel()
     if not values.size:
         return np.full(len(quantiles), math.nan)
-    if np.isfinite(values).all():
-        return np.quantile(values, list(quantiles))
     return np.quantile(values, list(quantiles), method="inverted_cdf")
 
 

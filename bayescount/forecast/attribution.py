@@ -131,8 +131,8 @@ def excess_table(
             records.append({
                 "level": level, "group": group, "observed": y, "expected": float(p.mean()),
                 "excess": float(excess.mean()),
-                "excess_lower": float(np.quantile(excess, lo_q)),
-                "excess_upper": float(np.quantile(excess, hi_q)),
+                "excess_lower": float(np.quantile(excess, lo_q, method="inverted_cdf")),
+                "excess_upper": float(np.quantile(excess, hi_q, method="inverted_cdf")),
                 "p_rose": float(np.mean(p < y) + 0.5 * np.mean(p == y)),
                 "rate_ratio": y / float(p.mean()) if p.mean() > 0 else np.inf,
             })

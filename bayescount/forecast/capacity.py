@@ -121,7 +121,7 @@ def capacity_table(
                 m_cell = np.where(big_lam > 0, special.gammaincinv(k + 1.0, 1.0 - u) / big_lam,
                                   np.inf)
             crit = np.sort(_group_min_max(m_cell, g_codes, len(g_labels), np.minimum), axis=0)
-        qs = np.quantile(stat, list(quantiles), axis=0)
+        qs = np.quantile(stat, list(quantiles), axis=0, method="inverted_cdf")  # counts
         for j, group in enumerate(g_labels):
             rec = {"level": level, "group": group, "mean": float(stat[:, j].mean())}
             rec.update({c: float(v) for c, v in zip(quantile_columns(quantiles), qs[:, j],
