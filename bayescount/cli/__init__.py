@@ -59,8 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         interrupted by SIGINT / SIGTERM (nothing is written then); 141 when standard
         output was closed early.
     """
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    try:
+        return _run(argv)
+    finally:  # in-process callers (tests, notebooks) get their handler back
+        if previous is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         from bayescount.cli.app import main as run
 
