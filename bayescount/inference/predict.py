@@ -339,7 +339,8 @@ class Prediction:
         from bayescount.inference.predictive_cdf import mixture_quantile
 
         values = self.draws.values.reshape(-1, self.draws.shape[-1])
-        if self.scale == "rate" and self.params is not None:
+        rate = self.scale == "rate" and self.params is not None
+        if rate:
             exposure = np.asarray(self.params.exposure, dtype=float)
             values = np.rint(values * exposure)  # back to counts
         out = np.empty((len(q), values.shape[1]))
@@ -348,8 +349,7 @@ class Prediction:
                 out[i] = mixture_quantile(self.params, float(p))
             else:
                 out[i] = np.quantile(values, p, axis=0, method="inverted_cdf")
-        if self.scale == "rate" and self.params is not None:
-            exposure = np.asarray(self.params.exposure, dtype=float)
+        if rate:
             out = np.divide(out, exposure, out=np.full(out.shape, np.nan), where=exposure > 0)
         return out
 
