@@ -25,7 +25,13 @@ demo: $(STAMP)
 		--quantiles 0.05,0.5,0.95 --out out/next_hour_forecast.csv
 	@echo "Forecast of the next hour written to out/next_hour_forecast.csv"
 
-test: $(STAMP)
+PROMETHEUS := .cache/prometheus/usr/bin/prometheus
+
+# Debian's prometheus package, unpacked (not installed) for the tests' own servers.
+$(PROMETHEUS):
+	tools/fetch-prometheus
+
+test: $(STAMP) $(PROMETHEUS)
 	$(BIN)/ruff check bayescount tests benchmarks data
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
