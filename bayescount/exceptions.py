@@ -26,6 +26,13 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
     ├── OutputError                        an output file cannot be written (nothing was)
     ├── ExecutorError                      an executor cannot start, reach its scheduler
     │                                      or lost a worker it cannot replace
+    ├── PrometheusError                    a Prometheus server could not be read
+    │   ├── PrometheusQueryError (ValueError)  400 bad_data / 422: the server's message
+    │   ├── PrometheusConnectionError      refused, unreachable, closed mid-answer
+    │   │   └── PrometheusTLSError         certificate verification / TLS handshake failed
+    │   ├── PrometheusTimeoutError         no answer within the timeout, retries spent
+    │   ├── PrometheusUnavailableError     503 (429, 502, 504), retries spent
+    │   └── PrometheusAuthError            401/403, or credentials that cannot be read
     └── FitFileError                       a saved fit that cannot be trusted
         ├── FitFileNotFoundError (FileNotFoundError)  no file at the path
         ├── ForeignFileError               not a bayescount fit file
@@ -39,6 +46,7 @@ Every error bayescount raises on purpose derives from :class:`BayescountError`, 
     ├── DataWarning                        rows dropped or data adjusted
     ├── ConvergenceWarning                 the convergence gate failed
     ├── FitFileWarning                     a fit file that cannot be fully verified
+    ├── PrometheusWarning                  a warning or info in a Prometheus answer
     └── RuleWarning                        an alerting rule that can never fire, or
                                            whose evaluation was incomplete
 """
@@ -69,6 +77,14 @@ __all__ = [
     "NestingError",
     "NotFittedError",
     "OutputError",
+    "PrometheusAuthError",
+    "PrometheusConnectionError",
+    "PrometheusError",
+    "PrometheusQueryError",
+    "PrometheusTLSError",
+    "PrometheusTimeoutError",
+    "PrometheusUnavailableError",
+    "PrometheusWarning",
     "RuleWarning",
     "SamplerError",
     "SpecError",
@@ -231,3 +247,47 @@ class FitInterrupted(KeyboardInterrupt):
 
 class FitFileWarning(BayescountWarning):
     """A fit file loads, but not all of it can be verified (an older format)."""
+
+
+class PrometheusError(BayescountError):
+    """A Prometheus server could not be read (the message names the URL and the query)."""
+
+
+class PrometheusQueryError(PrometheusError, ValueError):
+    """The server refused a query; the message quotes the server.
+
+    HTTP 400 ``bad_data`` (a bad selector, range or step) or 422 (it could not run
+    the query, e.g. too many samples); also a selector that matched no series.
+    """
+
+
+class PrometheusConnectionError(PrometheusError):
+    """The server cannot be reached.
+
+    Connection refused, unknown host, or the connection closed before the answer
+    was complete.
+    """
+
+
+class PrometheusTLSError(PrometheusConnectionError):
+    """The TLS handshake failed.
+
+    Usually an untrusted or mismatched certificate: give the CA with ``--ca-file``
+    (``ca_file=``).
+    """
+
+
+class PrometheusTimeoutError(PrometheusError):
+    """The server did not answer within the timeout, after the bounded retries."""
+
+
+class PrometheusUnavailableError(PrometheusError):
+    """The server answered 503 (or 429, 502, 504) to every one of the bounded retries."""
+
+
+class PrometheusAuthError(PrometheusError):
+    """The server refused the credentials (401/403), or they cannot be read."""
+
+
+class PrometheusWarning(BayescountWarning):
+    """A ``warnings`` or ``infos`` entry of a Prometheus answer (e.g. partial data)."""
