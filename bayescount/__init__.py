@@ -11,6 +11,7 @@ The public API, in the order data flows::
     forecast_burn, detect_anomalies  decisions: SLO burn, anomaly flags,
     attribute_incident, forecast_capacity   postmortem attribution, capacity
     save, load                       write a fit to one file, read it back
+    read_table, read_prometheus      read counts from CSV/Parquet or a Prometheus server
 
 Names are imported on first use (PEP 562), so ``import bayescount`` and the command
 line's ``--help`` do not pay for PyMC, PyTensor and ArviZ until something needs them.
@@ -67,6 +68,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "load": ("bayescount.io", "load_fit"),
     "load_openslo": ("bayescount.forecast", "load_openslo"),
     "mask_incident": ("bayescount.forecast", "mask_incident"),
+    "read_prometheus": ("bayescount.io", "read_prometheus"),
     "read_table": ("bayescount.io", "read_table"),
     "save": ("bayescount.io", "save_fit"),
     "scale_traffic": ("bayescount.forecast", "scale_traffic"),
@@ -122,6 +124,7 @@ __all__ = [
     "load",
     "load_openslo",
     "mask_incident",
+    "read_prometheus",
     "read_table",
     "save",
     "scale_traffic",

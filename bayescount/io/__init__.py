@@ -1,6 +1,19 @@
-"""Readers of count tables and persistence of fits."""
+"""Readers of count tables and Prometheus counters, and persistence of fits.
+
+:func:`read_prometheus` is imported on first use (PEP 562), so importing this package
+does not import httpx.
+"""
 
 from bayescount.io.fitfile import load_fit, save_fit
 from bayescount.io.tables import label_columns, read_table
 
-__all__ = ["label_columns", "load_fit", "read_table", "save_fit"]
+__all__ = ["label_columns", "load_fit", "read_prometheus", "read_table", "save_fit"]
+
+
+def __getattr__(name: str):
+    if name == "read_prometheus":
+        from bayescount.io.prometheus import read_prometheus
+
+        globals()[name] = read_prometheus
+        return read_prometheus
+    raise AttributeError(f"module 'bayescount.io' has no attribute {name!r}")
