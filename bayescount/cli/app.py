@@ -13,6 +13,7 @@ from bayescount.cli import (
     check_commands,
     forecast_commands,
     model_commands,
+    pull_commands,
 )
 from bayescount.exceptions import BayescountError, BayescountWarning
 
@@ -22,7 +23,9 @@ __all__ = ["EXIT_USAGE", "main"]
 EXIT_USAGE = 2
 
 #: Modules that register subcommands: each has ``register(subparsers)``.
-COMMAND_MODULES = [model_commands, check_commands, backtest_commands, forecast_commands]
+COMMAND_MODULES = [
+    model_commands, check_commands, backtest_commands, forecast_commands, pull_commands,
+]
 
 
 class _Parser(argparse.ArgumentParser):
