@@ -57,9 +57,11 @@ class Generated:
               end: pd.Timestamp = END) -> pd.DataFrame:
         """True counts per (region, service) and window ``[start + k·step, …)``.
 
-        Columns: timestamp, region, service, requests, errors, and ``full``: True when
+        Columns: timestamp, region, service, requests, errors; ``full``: True when
         every series of the group has every slot of the window scraped, and the slot
-        before the window too (the windows whose read-back must be exact).
+        before the window too (the windows whose read-back must be exact); and
+        ``requests_seen``/``errors_seen``: the events of the slots scraped together
+        with the slot before them (what the scrapes can show, in any window).
         """
         ev = self.events
         step_ms = int(step.total_seconds() * 1000)
@@ -70,15 +72,19 @@ class Generated:
         ev = ev.sort_values(["region", "service", "node", "t_ms"])
         prev = ev.groupby(["region", "service", "node"])["scraped"].shift(1, fill_value=False)
         ev = ev.assign(observed=ev["scraped"] & prev)
+        ev = ev.assign(requests_seen=ev["requests"].where(ev["observed"], 0),
+                       errors_seen=ev["errors"].where(ev["observed"], 0))
         ev = ev[(ev["t_ms"] >= start_ms) & (ev["t_ms"] < end_ms)]
         keys = ["region", "service", "window"]
         out = ev.groupby(keys).agg(
             requests=("requests", "sum"), errors=("errors", "sum"),
-            full=("observed", "all"),
+            full=("observed", "all"), requests_seen=("requests_seen", "sum"),
+            errors_seen=("errors_seen", "sum"),
         ).reset_index()
         out["timestamp"] = pd.to_datetime(start_ms + out.pop("window") * step_ms, unit="ms",
                                           utc=True)
-        return out[["timestamp", "region", "service", "requests", "errors", "full"]]
+        return out[["timestamp", "region", "service", "requests", "errors", "full",
+                    "requests_seen", "errors_seen"]]
 
 
 def generate(seed: int = 7) -> Generated:
