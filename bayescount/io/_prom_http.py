@@ -278,7 +278,7 @@ class PromClient:
     # ----------------------------------------------------------------- plumbing
     def _call(self, path: str, params: Mapping[str, str], context: str) -> dict[str, Any]:
         url = self.url + path
-        where = f"{self.url} ({params['query']}){context}"
+        query = f" Query: {params['query']}{context}."
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
@@ -286,25 +286,26 @@ class PromClient:
             except httpx.TimeoutException:
                 if last:
                     raise PrometheusTimeoutError(
-                        f"No answer from {where} within {self.timeout:g} s, "
-                        f"{_tries(attempt)}: raise the timeout, or read a shorter range or "
-                        "fewer series per request (chunk=)."
+                        f"No answer from {self.url} within {self.timeout:g} s, "
+                        f"{_tries(attempt)}: raise the timeout, or read fewer samples per "
+                        f"request (a smaller chunk=).{query}"
                     ) from None
                 self._pause(attempt, None, "timeout")
                 continue
             except httpx.ConnectError as err:
-                raise _connect_error(err, self.url, where) from None
+                raise _connect_error(err, self.url, query) from None
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as err:
                 raise PrometheusConnectionError(
-                    f"The connection to {where} broke before the answer was complete "
+                    f"The connection to {self.url} broke before the answer was complete "
                     f"({err or type(err).__name__}): is the server restarting or stopped?"
+                    f"{query}"
                 ) from None
             if response.status_code in RETRY_STATUS and not last:
                 self._pause(attempt, response.headers.get("Retry-After"),
                             f"HTTP {response.status_code}")
                 continue
-            return self._decode(response, where, attempt)
-        raise PrometheusError(f"No answer from {where}.")  # pragma: no cover - loop returns
+            return self._decode(response, query, attempt)
+        raise PrometheusError(f"No answer from {self.url}.{query}")  # pragma: no cover
 
     def _pause(self, attempt: int, retry_after: str | None, why: str) -> None:
         delay = min(self.backoff * 2**attempt, _MAX_DELAY)
@@ -314,7 +315,7 @@ class PromClient:
                   delay)
         time.sleep(delay)
 
-    def _decode(self, response: httpx.Response, where: str, attempt: int) -> dict[str, Any]:
+    def _decode(self, response: httpx.Response, query: str, attempt: int) -> dict[str, Any]:
         status = response.status_code
         try:
             body = response.json()
@@ -322,18 +323,20 @@ class PromClient:
             body = None
         if not isinstance(body, dict):
             body = {}
-        self._surface(body.get("warnings"), "warning", where)
-        self._surface(body.get("infos"), "info", where)
-        message = body.get("error") or response.text.strip()[:300] or response.reason_phrase
+        self._surface(body.get("warnings"), "warning")
+        self._surface(body.get("infos"), "info")
+        message = str(body.get("error") or response.text.strip()[:300]
+                      or response.reason_phrase)
         if status == 200 and body.get("status") == "success" and isinstance(
             body.get("data"), dict
         ):
             return body["data"]
+        url = self.url
         if status in (401, 403):
             raise PrometheusAuthError(
-                f"{where} refused the credentials (HTTP {status}: {message}); set "
+                f"{url} refused the credentials (HTTP {status}: {message}); set "
                 f"{ENV_TOKEN} or --token-file for a bearer token, or {ENV_USER} and "
-                f"{ENV_PASSWORD} for basic auth."
+                f"{ENV_PASSWORD} for basic auth.{query}"
             )
         if status in (400, 422):
             kind = body.get("errorType") or ("bad_data" if status == 400 else "execution")
@@ -343,22 +346,21 @@ class PromClient:
                 if "too many samples" in message else ""
             )
             raise PrometheusQueryError(
-                f"Prometheus refused the query (HTTP {status} {kind}): {message}; at "
-                f"{where}.{hint}"
+                f"{url} refused the query (HTTP {status} {kind}): {message}.{hint}{query}"
             )
         if status in RETRY_STATUS:
             raise PrometheusUnavailableError(
-                f"{where} answered HTTP {status} ({message}) {_tries(attempt)}; try again "
-                "later, or raise retries=."
+                f"{url} answered HTTP {status} ({message}) {_tries(attempt)}; try again "
+                f"later, or raise retries=.{query}"
             )
         if status == 404:
             raise PrometheusError(
-                f"{where}: HTTP 404 — is this the Prometheus base URL (without /api/v1, "
-                "with the path prefix it is served under)?"
+                f"{url} answered HTTP 404: is this the Prometheus base URL (without "
+                f"/api/v1, with the path prefix it is served under)?{query}"
             )
-        raise PrometheusError(f"{where} answered HTTP {status}: {message}.")
+        raise PrometheusError(f"{url} answered HTTP {status}: {message}.{query}")
 
-    def _surface(self, notes: Iterable[str] | None, kind: str, where: str) -> None:
+    def _surface(self, notes: Iterable[str] | None, kind: str) -> None:
         for note in notes or ():
             text = f"Prometheus {kind} from {self.url}: {note}"
             if text not in self._warned:
@@ -370,7 +372,7 @@ def _tries(attempt: int) -> str:
     return "on the first try" if attempt == 0 else f"on all {attempt + 1} tries"
 
 
-def _connect_error(err: httpx.ConnectError, url: str, where: str) -> PrometheusError:
+def _connect_error(err: httpx.ConnectError, url: str, query: str) -> PrometheusError:
     reason = _tls_reason(err)
     if reason is not None:
         return PrometheusTLSError(
@@ -381,7 +383,9 @@ def _connect_error(err: httpx.ConnectError, url: str, where: str) -> PrometheusE
     text = str(err) or type(err).__name__
     if "refused" in text.lower():
         text = "connection refused; is Prometheus running there, on that port?"
-    return PrometheusConnectionError(f"Cannot connect to {where}: {text}")
+    elif not text.endswith((".", "?")):
+        text += "."
+    return PrometheusConnectionError(f"Cannot connect to {url}: {text}{query}")
 
 
 def _seconds(ms: int) -> str:

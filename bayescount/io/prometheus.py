@@ -320,8 +320,8 @@ class _Reader:
 
     def _context(self, k0: int, size: int) -> str:
         lo = self.start_ms + k0 * self.step_ms
-        return (f"; reading {_iso(lo)} to {_iso(lo + size * self.step_ms)}, windows "
-                f"{k0 + 1}-{k0 + size} of {self.n}")
+        return (f" (reading {_iso(lo)} to {_iso(lo + size * self.step_ms)}, windows "
+                f"{k0 + 1}-{k0 + size} of {self.n})")
 
     def _exact_chunk(self, found: dict, selector: str, k0: int, size: int) -> None:
         lo = self.start_ms + k0 * self.step_ms
