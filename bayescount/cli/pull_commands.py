@@ -141,7 +141,8 @@ def _pull_prometheus(args: argparse.Namespace) -> int:
     atomic_write(out, write)
     groups = frame[args.by].drop_duplicates().shape[0] if args.by and len(frame) else 1
     print(f"Wrote {len(frame)} rows ({groups} group{'s' * (groups != 1)}, "
-          f"{args.method} counts) to {out}")
+          f"{'exact counts' if args.method == 'exact' else 'increase() estimates'}) "
+          f"to {out}")
     return 0
 
 

@@ -188,3 +188,17 @@ def test_bad_arguments_are_spec_errors(kwargs, needle):
     options.update(kwargs)
     with pytest.raises(SpecError, match=needle):
         bc.read_prometheus("http://127.0.0.1:9", COUNTS, **options)
+
+
+def test_the_how_to_example_exact_12_increase_13_33(tmp_path):
+    # docs/howto/prometheus.md: one window [00:00, 01:00), scrapes at :05, :20, :35, :50
+    t0 = int(START.timestamp())
+    samples = [(-10, 98), (5, 100), (20, 103), (35, 104), (50, 110), (65, 111)]
+    text = "# TYPE demo counter\n" + "".join(
+        f"demo_total {v} {t0 + t}\n" for t, v in samples) + "# EOF\n"
+    with PrometheusServer(tmp_path, text) as server:
+        one = {"start": t0, "end": t0 + 60, "step": "1m"}
+        exact = bc.read_prometheus(server.url, {"n": "demo_total"}, **one)
+        estimate = bc.read_prometheus(server.url, {"n": "demo_total"}, method="increase", **one)
+    assert exact["n"].tolist() == [12]  # 2 + 3 + 1 + 6
+    assert estimate["n"].tolist() == [pytest.approx(10 * 60 / 45)]  # 13.33
