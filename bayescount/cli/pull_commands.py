@@ -30,7 +30,7 @@ _FORMATS = (".csv", ".parquet", ".pq")
 
 def _named_selector(value: str) -> tuple[str, str]:
     name, sep, selector = value.partition("=")
-    if not sep or not _NAME.match(name.strip()) or not selector.strip():
+    if not sep or not _NAME.match(name) or not selector.strip():
         raise argparse.ArgumentTypeError(
             f"expected NAME=SELECTOR such as errors='app_errors_total{{job=\"api\"}}', "
             f"got {value!r}"
@@ -70,14 +70,26 @@ _rfc3339.__name__ = "RFC 3339 time"
 
 
 def _duration(value: str) -> str:
-    if not _DURATION.match(value.strip()):
+    if not _DURATION.match(value) or not any(int(n) for n in re.findall(r"\d+", value)):
         raise argparse.ArgumentTypeError(
-            f"expected a Prometheus duration such as 15s, 5m or 1h30m, got {value!r}"
+            f"expected a positive Prometheus duration such as 15s, 5m or 1h30m, got {value!r}"
         )
-    return value.strip()
+    return value
 
 
-_duration.__name__ = "duration"
+_duration.__name__ = "Prometheus duration"
+
+
+def _url(value: str) -> str:
+    scheme, sep, rest = value.partition("://")
+    if scheme not in ("http", "https") or not sep or not rest.strip("/") or " " in value:
+        raise argparse.ArgumentTypeError(
+            f"expected an http(s) URL such as http://localhost:9090, got {value!r}"
+        )
+    return value
+
+
+_url.__name__ = "URL"
 
 
 def _table_path(value: str) -> str:
@@ -171,7 +183,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Credentials: BAYESCOUNT_PROMETHEUS_TOKEN, or BAYESCOUNT_PROMETHEUS_USER and "
         "BAYESCOUNT_PROMETHEUS_PASSWORD, or --token-file; never a command-line value.",
     )
-    p.add_argument("--url", required=True, type=path, metavar="URL",
+    p.add_argument("--url", required=True, type=_url, metavar="URL",
                    help="the server's base URL, e.g. http://localhost:9090")
     p.add_argument("--counts", required=True, action="append", type=_named_selector,
                    metavar="NAME=SELECTOR",

@@ -35,6 +35,9 @@ BASE: dict[str, list[str]] = {
     "anomalies": ["f.nc", "--data", "d.csv"],
     "attribute": ["f.nc", "--data", "d.csv", "--incident", "2026-01-05T10:00/2026-01-05T12:00"],
     "capacity": ["f.nc", "--data", "d.csv"],
+    "pull prometheus": ["--url", "http://localhost:9090", "--counts", "e=x_total",
+                        "--start", "2026-01-05T00:00:00Z", "--end", "2026-01-05T01:00:00Z",
+                        "--step", "5m", "--out", "c.csv"],
 }
 
 #: Values each named (non-numeric) type must refuse, and one it accepts.
@@ -63,6 +66,13 @@ NAMED: dict[str, tuple[list[str], str]] = {
     "parse_quantiles": (["-0.1", "1.1", "nan", "x", "", "0.5,0.5"], "0.05,0.95"),
     "parse_families": (["poisson", "gaussian,poisson", ""], "poisson,negative_binomial"),
     "_level_choice": (["node", "node=sideways", "=centered"], "node=centered"),
+    "URL": (["", "localhost:9090", "ftp://h", "http://"], "https://prometheus.example:9090"),
+    "NAME=SELECTOR": (["", "x_total", "=x_total", "e=", "e x=y", 'x{a="b"}'], 'e=x{a="b"}'),
+    "label list": (["", ",", "a,b-c", "1a", "a b"], "region,service"),
+    "RFC 3339 time": (["", "2026-01-05", "2026-01-05T00:00:00", "yesterday"],
+                      "2026-01-05T00:00:00+01:00"),
+    "Prometheus duration": (["", "5", "5min", "1.5h", "0s", "-5m", "5 m"], "1h30m"),
+    "table path": (["", "c.json", "c"], "c.parquet"),
 }
 
 #: Arguments whose every value is valid (a free label).
@@ -96,10 +106,18 @@ def _good_number(accepted: Range) -> str:
     return str(int(inside)) if accepted.integer else repr(inside)
 
 
-def _subcommands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
+def _subcommands(parser: argparse.ArgumentParser | None = None,
+                 prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Every command's parser; nested ones as ``"pull prometheus"``."""
+    parser = parser or build_parser()
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return dict(sub.choices)
+    out = {}
+    for name, child in sub.choices.items():
+        if any(isinstance(a, argparse._SubParsersAction) for a in child._actions):
+            out.update(_subcommands(child, f"{prefix}{name} "))
+        else:
+            out[prefix + name] = child
+    return out
 
 
 def _arguments():
@@ -133,7 +151,7 @@ def _argv(command: str, action: argparse.Action, value: str) -> list[str]:
     if not action.option_strings:  # positionals lead BASE, in order
         positionals = [a.dest for a in parser._actions if not a.option_strings]
         base[positionals.index(action.dest)] = value
-        return [command, *base]
+        return [*command.split(), *base]
     rivals = [a for group in parser._mutually_exclusive_groups
               if any(a.dest == action.dest for a in group._group_actions)
               for a in group._group_actions]
@@ -142,7 +160,7 @@ def _argv(command: str, action: argparse.Action, value: str) -> list[str]:
             if option in base:
                 i = base.index(option)
                 del base[i : i + (1 if other.nargs == 0 else 2)]
-    return [command, *base, f"{action.option_strings[0]}={value}"]
+    return [*command.split(), *base, f"{action.option_strings[0]}={value}"]
 
 
 def _parse(argv: list[str]) -> tuple[int | None, str]:
@@ -158,7 +176,7 @@ def _parse(argv: list[str]) -> tuple[int | None, str]:
 def test_every_subcommand_has_a_base_command_line():
     assert set(BASE) == set(_subcommands())
     for command, argv in BASE.items():
-        code, err = _parse([command, *argv])
+        code, err = _parse([*command.split(), *argv])
         assert code is None, err
 
 
