@@ -31,7 +31,8 @@ or retired), not as a gap.
 evaluation at each window's end: Prometheus's own estimate, which extrapolates from
 the first and last sample in each window to the window's edges, so it returns
 non-integers and differs from the counts the scrapes saw (see the how-to). Windows
-where a counts metric has no value and the exposure has one are 0.
+where a counts metric has no value and the exposure has one are 0. Gaps are not
+detected: a group's window sums whichever of its series have samples there.
 
 Limits
 ------
@@ -282,6 +283,7 @@ class _Reader:
         k0 = 0
         while k0 < self.n:
             size = min(per_chunk, self.n - k0)
+            done_before = self.done
             try:
                 for name, selector in self.selectors.items():
                     if exact:
@@ -293,6 +295,7 @@ class _Reader:
                 if "too many samples" not in str(err) or size == 1:
                     raise
                 per_chunk = max(size // 2, 1)  # read this chunk again, smaller
+                self.done = done_before
                 continue
             k0 += size
         empty = [name for name, found in parts.items() if not found]

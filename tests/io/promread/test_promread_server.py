@@ -126,6 +126,7 @@ def test_too_many_samples_halves_the_chunk_and_reads_the_same(tmp_path, generate
             read(small, chunk="5m", by=[], step="1h")
     pd.testing.assert_frame_equal(halved, exact)
     assert np.diff([0, *calls]).max() < 36  # read in smaller chunks than asked
+    assert calls[-1] == 2 * 36 and (np.diff(calls) >= 0).all()  # progress never overcounts
 
 
 def test_other_steps_and_groupings(prom, generated):
@@ -152,6 +153,8 @@ def test_increase_extrapolates_to_non_integers_near_the_exact_counts(prom, exact
     assert not np.allclose(merged["requests_inc"], np.round(merged["requests_inc"]))
     ratio = merged["requests_inc"] / merged["requests"]
     assert 0.9 < ratio.median() < 1.1
+    assert len(est) == 4 * 36  # increase() has a value wherever any series has two samples
+    pd.testing.assert_frame_equal(read(prom, method="increase", chunk="35m"), est)
 
 
 def test_a_bad_selector_is_the_servers_400_message(prom):
