@@ -128,7 +128,9 @@ def _walk(obj: griffe.Object) -> Any:
 class LazyExports(griffe.Extension):
     """Add aliases for the lazy top-level names and turn Sphinx roles into autorefs."""
 
-    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
+    def on_package(
+        self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any
+    ) -> None:
         """Run once the package and all its submodules are loaded."""
         if pkg.path != PACKAGE or pkg.filepath is None or isinstance(pkg.filepath, list):
             return
