@@ -61,10 +61,23 @@ class CountModel:
         IANA zone (``"Europe/Paris"``) of naive local timestamps in ``time``; see
         :class:`~bayescount.prep.schema.CountSchema`. Stored with the fit, so new rows
         are read in the same zone.
-    **options
-        ``dispersion_by``, ``dispersion_scales_with_exposure``, ``parameterization``,
-        ``centered_threshold``, ``latent_by`` and ``exposure_unit``: see
-        :class:`~bayescount.models.ModelSpec`.
+    exposure_unit : str, optional
+        Human-readable unit of the exposure (``"requests"``, ``"node-hours"``); used in
+        reports and to label rates. Default ``""`` (unnamed).
+    dispersion_by : str, optional
+        Negative binomial only: a group level whose labels each get their own
+        dispersion; see :class:`~bayescount.models.ModelSpec`.
+    dispersion_scales_with_exposure : bool
+        Negative binomial only: the shape grows with ``exposure / median(exposure)``
+        (brms ``rate()``); see :class:`~bayescount.models.ModelSpec`.
+    parameterization : dict of str to str, optional
+        Per group level (or ``"latent"``): ``"centered"``, ``"non_centered"`` or
+        ``"auto"`` (the default, chosen from the data).
+    centered_threshold : float
+        Signal-to-noise ratio from which ``"auto"`` chooses centered (default 1).
+    latent_by : str, optional
+        The group level whose labels each get their own latent path (default: the
+        finest nested level).
 
     Examples
     --------
@@ -186,7 +199,7 @@ class CountModel:
         The fit runs in this process through the fitting driver
         (:func:`bayescount.inference.run_fits`), as every fit of bayescount does.
 
-        Returns ``self``; the result is :attr:`fit_`, a frozen :class:`~bayescount.Fit`
+        Returns ``self``; the result is ``fit_``, a frozen :class:`~bayescount.Fit`
         (``idata_``, ``design_``, ``parameterization_``, ``sampler_config_``,
         ``convergence_`` and ``versions_`` are views of it). See
         :class:`~bayescount.inference.SamplerConfig` for the sampler options

@@ -130,7 +130,7 @@ def simulate_telemetry(
     true intercept is ``log(rate)``. ``unbalanced=True`` gives services 1 to
     ``2 * n_nodes`` nodes. A numeric covariate ``load`` (standard normal) enters with
     coefficient ``beta``; ``daily_amplitude`` adds ``a * sin(2 pi t / 1 day)``.
-    Counts are drawn by :func:`bayescount.inference.draw_counts` (NB2 as a
+    Counts are drawn by :func:`bayescount.inference.predict.draw_counts` (NB2 as a
     gamma–Poisson mixture, PyMC's zero-inflation convention).
 
     Parameters

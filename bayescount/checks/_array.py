@@ -94,7 +94,9 @@ def wilson_interval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of a binomial proportion ``k / n``.
 
-    Returns ``(lower, upper)``; NaN where ``n == 0``.
+    Returns ``(lower, upper)``; NaN where ``n == 0``. The interval always holds ``k / n``
+    (exactly 1 at ``k == n`` and 0 at ``k == 0``, where rounding alone would leave it
+    a hair short).
     """
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -104,7 +106,9 @@ def wilson_interval(
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+        lower = np.clip(np.minimum(centre - half, p), 0.0, 1.0)
+        upper = np.clip(np.maximum(centre + half, p), 0.0, 1.0)
+    return lower, upper
 
 
 def interval_score(

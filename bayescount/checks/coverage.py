@@ -504,8 +504,9 @@ def coverage_report(
     holdout_frame : pandas.DataFrame
         Rows not used in fitting, with the counts, exposure, group (and time and
         covariate) columns. Unseen group labels get population-level predictions.
-    levels : sequence of float
-        Central interval probabilities.
+    probs : sequence of float
+        Central interval probabilities (``levels=`` is the old name, accepted for one
+        release with a ``FutureWarning``).
     by : str, optional
         Column of ``holdout_frame`` to report per label of (e.g. ``"service"``).
     horizon : str, optional

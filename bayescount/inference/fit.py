@@ -438,7 +438,7 @@ def prepare_training(
     -------
     clean : pandas.DataFrame
         The validated rows (canonical dtypes; invalid rows refused, see
-        :func:`~bayescount.prep.validate_frame`).
+        :func:`~bayescount.validate_frame`).
     design : Design
         The encoding fitted on ``clean``.
     prepared : PreparedData

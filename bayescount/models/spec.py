@@ -286,7 +286,7 @@ class ModelSpec:
         Parameters
         ----------
         frame : pandas.DataFrame
-            Validated training rows (:func:`~bayescount.prep.validate_frame`).
+            Validated training rows (:func:`~bayescount.validate_frame`).
 
         Returns
         -------

@@ -185,7 +185,7 @@ class Design:
         Parameters
         ----------
         frame : pandas.DataFrame
-            Validated training rows (:func:`~bayescount.prep.validate_frame`).
+            Validated training rows (:func:`~bayescount.validate_frame`).
         schema : CountSchema
             The columns.
         seasonality : tuple of Seasonality
@@ -292,7 +292,7 @@ class Design:
         Parameters
         ----------
         frame : pandas.DataFrame
-            Validated rows (:func:`~bayescount.prep.validate_frame`).
+            Validated rows (:func:`~bayescount.validate_frame`).
         for_prediction : bool
             Encode rows to predict: counts optional, unseen labels allowed (coded past
             the fitted ones, listed in ``new_labels``).

@@ -59,6 +59,16 @@ def test_wilson_interval_matches_statsmodels(k, n):
     np.testing.assert_allclose([lo, hi], ref, atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [7, 48, 50, 352, 1000])
+def test_wilson_interval_holds_the_proportion_at_the_ends(n):
+    # all covered: the band reaches exactly 1 (it came out 0.9999999999999999 for n = 48,
+    # and a reliability plot's error bar k/n - upper was then negative and refused)
+    lo, hi = wilson_interval([0, n], [n, n])
+    assert lo[0] == 0.0 and hi[1] == 1.0
+    assert lo[1] < 1.0 and hi[0] > 0.0
+    assert np.isnan(wilson_interval(0, 0)).all()
+
+
 def test_interval_score_hand_computed():
     # width 4; y below by 2 at level 0.8: + 2 / 0.2 * 2 = 20
     assert interval_score(1, 3, 7, 0.8) == pytest.approx(24.0)
