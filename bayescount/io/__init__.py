@@ -1,6 +1,6 @@
 """Readers of count tables and Prometheus counters, and persistence of fits.
 
-:func:`read_prometheus` is imported on first use (PEP 562), so importing this package
+:func:`~bayescount.io.prometheus.read_prometheus` is imported on first use (PEP 562), so importing this package
 does not import httpx.
 """
 

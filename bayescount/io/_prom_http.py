@@ -1,6 +1,6 @@
 """A small typed client of the Prometheus HTTP API (``/api/v1/query``, ``query_range``).
 
-Built on :mod:`httpx`. Every failure becomes a
+Built on ``httpx``. Every failure becomes a
 :class:`~bayescount.exceptions.PrometheusError` subclass whose one-line message
 names the server, the query and the fix; the ``warnings`` and ``infos`` of an answer
 are issued as :class:`~bayescount.exceptions.PrometheusWarning` (once each).
