@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Sequence
 
 from bayescount.cli import (
+    aggregate_commands,
     backtest_commands,
     check_commands,
     forecast_commands,
@@ -22,7 +23,8 @@ __all__ = ["EXIT_USAGE", "main"]
 EXIT_USAGE = 2
 
 #: Modules that register subcommands: each has ``register(subparsers)``.
-COMMAND_MODULES = [model_commands, check_commands, backtest_commands, forecast_commands]
+COMMAND_MODULES = [model_commands, check_commands, backtest_commands, forecast_commands,
+                   aggregate_commands]
 
 
 class _Parser(argparse.ArgumentParser):
