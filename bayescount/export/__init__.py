@@ -10,6 +10,14 @@ Exporters that need a fit's predictions or forecasts (bands, ``P(exhaust)``) sit
     grafana      grafana_dashboard -> dashboard JSON (observed vs expected, burn)
 """
 
+from bayescount.export.grafana import grafana_dashboard
+from bayescount.export.openmetrics import openmetrics_text
 from bayescount.export.rules import anomaly_bounds, prometheus_rules, rules_yaml
 
-__all__ = ["anomaly_bounds", "prometheus_rules", "rules_yaml"]
+__all__ = [
+    "anomaly_bounds",
+    "grafana_dashboard",
+    "openmetrics_text",
+    "prometheus_rules",
+    "rules_yaml",
+]
