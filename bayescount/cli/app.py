@@ -12,6 +12,7 @@ from bayescount.cli import (
     aggregate_commands,
     backtest_commands,
     check_commands,
+    export_commands,
     forecast_commands,
     model_commands,
 )
@@ -24,7 +25,7 @@ EXIT_USAGE = 2
 
 #: Modules that register subcommands: each has ``register(subparsers)``.
 COMMAND_MODULES = [model_commands, check_commands, backtest_commands, forecast_commands,
-                   aggregate_commands]
+                   aggregate_commands, export_commands]
 
 
 class _Parser(argparse.ArgumentParser):
