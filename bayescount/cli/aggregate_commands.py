@@ -24,7 +24,12 @@ def _labels(value: str) -> list[str]:
     names = [name.strip() for name in value.split(",")]
     if any(not name for name in names):
         raise argparse.ArgumentTypeError(f"--by {value!r} has an empty name; write 'a,b'")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"--by {value!r} names a column twice")
     return names
+
+
+_labels.__name__ = "column list"
 
 
 def _run_aggregate(args: argparse.Namespace) -> int:

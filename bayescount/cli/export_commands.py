@@ -124,7 +124,12 @@ def _labels(value: str) -> list[str]:
     names = [name.strip() for name in value.split(",")] if value.strip() else []
     if any(not name for name in names):
         raise argparse.ArgumentTypeError(f"{value!r} has an empty label name; write 'a,b'")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"{value!r} names a label twice")
     return names
+
+
+_labels.__name__ = "label list"
 
 
 def _slo_options(p: argparse.ArgumentParser) -> None:

@@ -35,6 +35,9 @@ BASE: dict[str, list[str]] = {
     "anomalies": ["f.nc", "--data", "d.csv"],
     "attribute": ["f.nc", "--data", "d.csv", "--incident", "2026-01-05T10:00/2026-01-05T12:00"],
     "capacity": ["f.nc", "--data", "d.csv"],
+    "aggregate": ["e.csv", "--time", "ts", "--out", "c.csv"],
+    "rules": ["f.nc", "--errors-metric", "e_total", "--out", "r.yml"],
+    "export": ["openmetrics", "f.nc", "--data", "d.csv", "--out", "o.om"],
 }
 
 #: Values each named (non-numeric) type must refuse, and one it accepts.
@@ -63,6 +66,8 @@ NAMED: dict[str, tuple[list[str], str]] = {
     "parse_quantiles": (["-0.1", "1.1", "nan", "x", "", "0.5,0.5"], "0.05,0.95"),
     "parse_families": (["poisson", "gaussian,poisson", ""], "poisson,negative_binomial"),
     "_level_choice": (["node", "node=sideways", "=centered"], "node=centered"),
+    "column list": (["", "a,", ",b", "a,a"], "region,service"),
+    "label list": (["a,", ",b", "a,a"], "region,service"),
 }
 
 #: Arguments whose every value is valid (a free label).
