@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -18,9 +19,11 @@ from bayescount.exceptions import SpecError
 
 __all__ = [
     "column",
+    "column_list",
     "covariate_term",
     "duration",
     "incident",
+    "label_list",
     "path",
     "scenario",
     "scheduler_address",
@@ -377,3 +380,55 @@ def scenario(value: str) -> str:
             )
     _from_spec_error(parse_scenario, value)
     return value
+
+
+# ------------------------------------------------------------------ lists of names
+_PROMETHEUS_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _names(value: str, what: str) -> list[str]:
+    names = [name.strip() for name in value.split(",")] if value.strip() else []
+    if not names or any(not name for name in names):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} has an empty {what}; write {what}s separated by commas (region,service)"
+        )
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"{value!r} names a {what} twice")
+    return names
+
+
+def column_list(value: str) -> list[str]:
+    """Distinct, non-empty column names separated by commas (``region,service``).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        On an empty name or a name given twice.
+    """
+    return _names(value, "column name")
+
+
+column_list.__name__ = "column list"
+
+
+def label_list(value: str) -> list[str]:
+    """Distinct Prometheus label names separated by commas (``region,service``).
+
+    Each name must match ``[a-zA-Z_][a-zA-Z0-9_]*`` (Prometheus' label-name rule).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        On an empty or invalid name, or a name given twice.
+    """
+    names = _names(value, "label name")
+    bad = [name for name in names if not _PROMETHEUS_LABEL.match(name)]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"{', '.join(map(repr, bad))} is not a Prometheus label name "
+            "(letters, digits and _, not starting with a digit)"
+        )
+    return names
+
+
+label_list.__name__ = "label list"

@@ -9,8 +9,10 @@ import warnings
 from collections.abc import Sequence
 
 from bayescount.cli import (
+    aggregate_commands,
     backtest_commands,
     check_commands,
+    export_commands,
     forecast_commands,
     model_commands,
     pull_commands,
@@ -24,7 +26,8 @@ EXIT_USAGE = 2
 
 #: Modules that register subcommands: each has ``register(subparsers)``.
 COMMAND_MODULES = [
-    model_commands, check_commands, backtest_commands, forecast_commands, pull_commands,
+    model_commands, check_commands, backtest_commands, forecast_commands,
+    pull_commands, aggregate_commands, export_commands,
 ]
 
 

@@ -18,7 +18,7 @@ import re
 import sys
 
 from bayescount.cli._shared import int_at_least, number_in
-from bayescount.cli._types import path
+from bayescount.cli._types import label_list, path
 
 __all__ = ["register"]
 
@@ -39,19 +39,6 @@ def _named_selector(value: str) -> tuple[str, str]:
 
 
 _named_selector.__name__ = "NAME=SELECTOR"
-
-
-def _labels(value: str) -> list[str]:
-    labels = [part.strip() for part in value.split(",") if part.strip()]
-    bad = [label for label in labels if not _LABEL.match(label)]
-    if bad or not labels:
-        raise argparse.ArgumentTypeError(
-            f"expected label names separated by commas (region,service), got {value!r}"
-        )
-    return labels
-
-
-_labels.__name__ = "label list"
 
 
 def _rfc3339(value: str) -> str:
@@ -193,7 +180,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    metavar="NAME=SELECTOR",
                    help="exposure column and counter selector, e.g. "
                    "requests=app_requests_total")
-    p.add_argument("--by", type=_labels, metavar="LABEL,LABEL",
+    p.add_argument("--by", type=label_list, metavar="LABEL,LABEL",
                    help="labels to group by; series are summed over the others")
     p.add_argument("--start", required=True, type=_rfc3339, metavar="RFC3339",
                    help="first window's start, e.g. 2026-01-05T00:00:00Z")

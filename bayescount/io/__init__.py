@@ -1,13 +1,16 @@
-"""Readers of count tables and Prometheus counters, and persistence of fits.
+"""Readers of count tables, event logs and Prometheus counters, and persistence of fits.
 
-:func:`~bayescount.io.prometheus.read_prometheus` is imported on first use (PEP 562), so importing this package
-does not import httpx.
+:func:`~bayescount.io.prometheus.read_prometheus` is imported on first use (PEP 562),
+so importing this package does not import httpx.
 """
 
+from bayescount.io.aggregate import aggregate_events
 from bayescount.io.fitfile import load_fit, save_fit
 from bayescount.io.tables import label_columns, read_table
 
-__all__ = ["label_columns", "load_fit", "read_prometheus", "read_table", "save_fit"]
+__all__ = [
+    "aggregate_events", "label_columns", "load_fit", "read_prometheus", "read_table", "save_fit",
+]
 
 
 def __getattr__(name: str):

@@ -38,6 +38,10 @@ BASE: dict[str, list[str]] = {
     "pull prometheus": ["--url", "http://localhost:9090", "--counts", "e=x_total",
                         "--start", "2026-01-05T00:00:00Z", "--end", "2026-01-05T01:00:00Z",
                         "--step", "5m", "--out", "c.csv"],
+    "aggregate": ["e.csv", "--time", "ts", "--out", "c.csv"],
+    "rules": ["f.nc", "--errors-metric", "e_total", "--out", "r.yml"],
+    "export openmetrics": ["f.nc", "--data", "d.csv", "--out", "o.om"],
+    "export grafana": ["f.nc", "--errors-metric", "e_total", "--out", "g.json"],
 }
 
 #: Values each named (non-numeric) type must refuse, and one it accepts.
@@ -68,11 +72,12 @@ NAMED: dict[str, tuple[list[str], str]] = {
     "_level_choice": (["node", "node=sideways", "=centered"], "node=centered"),
     "URL": (["", "localhost:9090", "ftp://h", "http://"], "https://prometheus.example:9090"),
     "NAME=SELECTOR": (["", "x_total", "=x_total", "e=", "e x=y", 'x{a="b"}'], 'e=x{a="b"}'),
-    "label list": (["", ",", "a,b-c", "1a", "a b"], "region,service"),
+    "label list": (["", ",", "a,b-c", "1a", "a b", "a,", ",b", "a,a"], "region,service"),
     "RFC 3339 time": (["", "2026-01-05", "2026-01-05T00:00:00", "yesterday"],
                       "2026-01-05T00:00:00+01:00"),
     "Prometheus duration": (["", "5", "5min", "1.5h", "0s", "-5m", "5 m"], "1h30m"),
     "table path": (["", "c.json", "c"], "c.parquet"),
+    "column list": (["", "a,", ",b", "a,a"], "region,service"),
 }
 
 #: Arguments whose every value is valid (a free label).
