@@ -256,12 +256,14 @@ def _cli(argv, monkeypatch, fake_sampler):
     from bayescount.cli import backtest_commands
 
     calls = []
+    original = backtest  # the library function, even when an earlier call patched it
 
     def spy(*args, **kwargs):
         calls.append(kwargs)
-        return backtest_module.backtest(*args, sample_fn=fake_sampler, **kwargs)
+        return original(*args, sample_fn=fake_sampler, **kwargs)
 
-    monkeypatch.setattr(backtest_commands, "backtest", functools.wraps(backtest)(spy))
+    # the command imports the library when it runs: patch the function at its source
+    monkeypatch.setattr(backtest_module, "backtest", functools.wraps(backtest)(spy))
     parser = argparse.ArgumentParser(prog="bayescount")
     backtest_commands.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

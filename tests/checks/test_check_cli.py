@@ -11,8 +11,8 @@ from fakefit_helpers import fake_fit, truth_sampler
 
 from bayescount import ConvergenceThresholds, CountModel, load
 from bayescount.checks import residual_diagnostics
+from bayescount.checks import compare as compare_module
 from bayescount.checks.compare import compare_families
-from bayescount.cli import check_commands
 from bayescount.testing import simulate_telemetry
 
 cli_main = importlib.import_module("bayescount.cli.app")  # the package re-exports main()
@@ -113,7 +113,7 @@ def test_compare_command(cli, saved, monkeypatch):
         kwargs.update(executor="serial", scheduler=None)  # only the arguments matter here
         return compare_families(*args, sample_fn=sampler, thresholds=loose, **kwargs)
 
-    monkeypatch.setattr(check_commands, "compare_families", spy)
+    monkeypatch.setattr(compare_module, "compare_families", spy)  # imported when run
     code, out, _ = cli("compare", root / "train.csv", *COLUMNS, "--draws", 100, "--chains", 2,
                        "--seed", 4, "--families", "negative_binomial,poisson", "--json")
     assert code == 0

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bayescount.constants import SCHEDULER_ENV
 from bayescount.exceptions import ExecutorError, SpecError
 from bayescount.inference.executors._base import JobExecutor, check_max_workers, cpu_count
 from bayescount.inference.executors._compiledir import worker_environ
@@ -18,8 +19,6 @@ __all__ = ["SCHEDULER_ENV", "DaskExecutor", "import_distributed"]
 
 log = logging.getLogger(__name__)
 
-#: Environment variable with the address of an existing Dask scheduler.
-SCHEDULER_ENV = "BAYESCOUNT_DASK_SCHEDULER"
 
 T = TypeVar("T")
 R = TypeVar("R")
