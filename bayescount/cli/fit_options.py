@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import sys
 from typing import TYPE_CHECKING, Any
 
 from bayescount.cli._shared import int_at_least, number_in, positive_int, seed
@@ -33,6 +31,7 @@ from bayescount.constants import (
     SCHEDULER_ENV,
 )
 from bayescount.exceptions import SpecError
+from bayescount.progress import progress_enabled
 
 if TYPE_CHECKING:  # the library is imported when a command runs, not to build the parser
     from bayescount.count_model import CountModel
@@ -229,11 +228,12 @@ def fit_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     -------
     dict
         ``draws``, ``tune``, ``chains``, ``random_seed``, ``sampler``,
-        ``target_accept`` and ``progressbar`` (only when standard output is a
-        terminal, so redirected output holds the results alone).
+        ``target_accept`` and ``progressbar``
+        (:func:`bayescount.progress.progress_enabled`: on a terminal, never under
+        ``CI``, so redirected output holds the results alone).
     """
     return {
-        "progressbar": sys.stdout.isatty() and "CI" not in os.environ,
+        "progressbar": progress_enabled(),
         "draws": args.draws,
         "tune": args.tune,
         "chains": args.chains,

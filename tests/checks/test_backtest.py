@@ -300,6 +300,12 @@ def test_cli_backtest_table_and_strict(tmp_path, fleet, monkeypatch, fake_sample
         code, _ = _cli(argv, monkeypatch, fake_sampler)
     assert code == 1  # the fake fit fails the default convergence gate
     out = capsys.readouterr().out
+    assert len(out.splitlines()) <= 25, out
+    assert "Least calibrated of" in out and "By horizon:" not in out
+    assert "Refits: 0 of 2 passed the convergence gate" in out
+    with pytest.warns(ConvergenceWarning):
+        code, _ = _cli([*argv, "--all"], monkeypatch, fake_sampler)
+    out = capsys.readouterr().out
     assert "By horizon:" in out and "By group:" in out and "Refits:" in out
 
 

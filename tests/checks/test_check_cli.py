@@ -10,8 +10,8 @@ import pytest
 from fakefit_helpers import fake_fit, truth_sampler
 
 from bayescount import ConvergenceThresholds, CountModel, load
-from bayescount.checks import residual_diagnostics
 from bayescount.checks import compare as compare_module
+from bayescount.checks import residual_diagnostics
 from bayescount.checks.compare import compare_families
 from bayescount.testing import simulate_telemetry
 
@@ -72,6 +72,25 @@ def test_check_text_and_strict_exit_code(cli, tmp_path):
     assert "the model under-predicts zeros" in out and "Pearson chi2/df" in out
     code, _, _ = cli("check", path, "--max-draws", 100, "--strict")
     assert code == 1
+
+
+def test_check_prints_a_short_summary_and_every_row_with_all(cli, saved):
+    root, _ = saved
+    args = ("check", root / "fit.nc", "--by", "service", "--max-draws", 100, "--data",
+            root / "train.csv")
+    code, short, _ = cli(*args)
+    assert code == 0
+    assert len(short.splitlines()) <= 25, short
+    assert "the 3 smallest adjusted p-values of the groups" in short
+    total = 5 * 7  # five statistics, overall and six services
+    assert f"{total - 5 - 3} more rows: --all (or --json) shows every one" in short
+    code, full, _ = cli(*args, "--all")
+    assert code == 0
+    rows = [line.split()[:2] for line in full.splitlines()
+            if line.split()[1:2] and line.split()[1] in {"share_zeros", "dispersion", "max",
+                                                          "q99", "total"}]
+    assert len(rows) == total and ["r1-s2", "q99"] in rows
+    assert "\x1b[" not in full  # no colour codes in a pipe
 
 
 def test_coverage_json(cli, saved):
