@@ -27,7 +27,9 @@ _MODULE = {"nutpie": "nutpie", "numpyro": "numpyro", "pymc": "pymc"}
 
 
 def _default_progressbar() -> bool:
-    return "CI" not in os.environ
+    from bayescount.progress import progress_enabled
+
+    return progress_enabled()  # one rule for every bar: terminal or notebook, never in CI
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,9 @@ class DaskExecutor(JobExecutor):
         self._owns_client = True
         log.info("started a Dask LocalCluster with %d worker(s)", n)
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], on_result: Callable[[], None] | None = None
+    ) -> list[R]:
         """Submit one task per item; gather the results in item order.
 
         A worker lost while running a task is replaced and the task rescheduled by
@@ -179,6 +181,8 @@ class DaskExecutor(JobExecutor):
             A picklable function of one job (module-level, for processes and Dask).
         items : sequence
             The jobs.
+        on_result : callable, optional
+            Called here as each task finishes, in the order they finish (progress).
 
         Returns
         -------
@@ -207,6 +211,9 @@ class DaskExecutor(JobExecutor):
         keys = [f"bayescount-fit-{token}-{i}" for i in range(len(items))]
         futures = client.map(fn, list(items), key=keys, pure=False)
         try:
+            if on_result is not None:
+                for _ in import_distributed().as_completed(futures):
+                    on_result()
             return client.gather(futures)
         except import_distributed().KilledWorker as err:
             raise ExecutorError(
