@@ -115,7 +115,9 @@ def print_table(
     out = console()
     if title:
         out.print(Text(title))
-    out.print(_rich_table(frame, index=index, digits=digits, formatters=formatters))
+    for part in _rich_tables(frame, out.width, index=index, digits=digits,
+                             formatters=formatters):
+        out.print(part)
     if caption:
         out.print(Text(caption))
 
@@ -138,31 +140,62 @@ def render_table(frame: pd.DataFrame, *, index: bool = False, digits: int = 4) -
     """
     out = console()
     with out.capture() as captured:
-        out.print(_rich_table(frame, index=index, digits=digits, formatters=None))
+        for part in _rich_tables(frame, out.width, index=index, digits=digits, formatters=None):
+            out.print(part)
     return captured.get().rstrip("\n")
 
 
-def _rich_table(frame, *, index, digits, formatters):
+#: Blanks between two columns (rich's collapsed padding around the separator).
+_GAP = 2
+
+
+def _rich_tables(frame, width, *, index, digits, formatters):
+    """Tables of at most ``width`` columns of text, like pandas' wrapping of wide frames.
+
+    Columns are packed left to right; each part repeats the key columns (the index, or
+    the first column) so every row stays identified. No cell is folded unless a single
+    column is wider than the output.
+    """
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     if len(frame) == 0:
-        return Text("(none)")
+        return [Text("(none)")]
     data = frame.reset_index() if index else frame
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True,
-                  header_style="bold")
-    for name in data.columns:
-        numeric = getattr(data[name].dtype, "kind", "O") in "iuf"
-        table.add_column(Text(str(name)), justify="right" if numeric else "left",
-                         overflow="fold", min_width=len(str(name)))  # headers never fold
     formatters = formatters or {}
-    for row in data.itertuples(index=False):
-        table.add_row(*[  # Text: labels such as 'fourier[daily_sin1]' are not markup
-            Text(formatters[c](v) if c in formatters else format_cell(v, digits))
-            for c, v in zip(data.columns, row, strict=True)
-        ])
-    return table
+    names = [str(c) for c in data.columns]
+    cells = {
+        name: [formatters[col](v) if col in formatters else format_cell(v, digits)
+               for v in data[col]]
+        for name, col in zip(names, data.columns, strict=True)
+    }
+    numeric = {str(c): getattr(data[c].dtype, "kind", "O") in "iuf" for c in data.columns}
+    size = {n: max([len(n), *map(len, cells[n])]) for n in names}
+    n_keys = max(1, frame.index.nlevels if index else 1)
+    keys, rest = names[:n_keys], names[n_keys:]
+    parts, current = [], []
+    used = sum(size[k] + _GAP for k in keys)
+    for name in rest:
+        if current and used + size[name] > width:
+            parts.append(current)
+            current, used = [], sum(size[k] + _GAP for k in keys)
+        current.append(name)
+        used += size[name] + _GAP
+    parts.append(current)
+    tables = []
+    for part in parts:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                      collapse_padding=True, header_style="bold")
+        columns = keys + part
+        for name in columns:
+            table.add_column(Text(name), justify="right" if numeric[name] else "left",
+                             overflow="fold", min_width=min(len(name), width // 2))
+        for i in range(len(data)):
+            # Text: labels such as 'fourier[daily_sin1]' are not rich markup
+            table.add_row(*[Text(cells[name][i]) for name in columns])
+        tables += [Text(""), table] if tables else [table]  # a blank line between parts
+    return tables
 
 
 def print_text(lines: str | Sequence[str]) -> None:

@@ -62,3 +62,16 @@ def test_empty_table_and_render(monkeypatch):
     text = _tables.render_table(FRAME)
     assert text.splitlines()[0].split() == ["group", "mean", "p_exceed_mc_se"]
     assert _tables.format_cell(True) == "True" and _tables.format_cell(2.0) == "2"
+
+
+def test_wide_tables_wrap_into_parts_that_repeat_the_key_column(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    wide = pd.DataFrame({"rule": ["page-1h-5m", "ticket-3d-6h"],
+                         **{f"long_column_{i}": [1.5, 2.5] for i in range(6)}})
+    lines = _tables.render_table(wide).splitlines()
+    assert max(len(line) for line in lines) <= 60
+    headers = [line.split() for line in lines if line.startswith("rule")]
+    assert len(headers) == 2  # 3 + 3 value columns, each part led by 'rule'
+    assert sum(len(h) - 1 for h in headers) == 6
+    assert sum(line.startswith("ticket-3d-6h") for line in lines) == 2  # no folded cells

@@ -84,7 +84,7 @@ def test_slo_usage_errors(files, extra, needle):
     assert err.startswith("bayescount: error: ") and needle in err
 
 
-def test_anomalies_attribute_capacity(files):
+def test_anomalies_attribute_capacity(files, monkeypatch):
     code, out, err = run(["anomalies", files / "truth.nc", "--data", files / "data.csv",
                           "--level", 0.99, "--consecutive", 2, "--json"])
     assert code == 0, err
@@ -106,6 +106,7 @@ def test_anomalies_attribute_capacity(files):
     assert set(table["scenario"]) == {"current", "traffic=1.3", "nodes=3"}
     args = ["capacity", files / "truth.nc", "--data", files / "future.csv", "--scenario",
             "traffic=1.3", "--threshold", 100]
+    monkeypatch.setenv("COLUMNS", "200")  # tables in one part, not wrapped
     code, short, err = run(args)
     assert code == 0, err
     code, full, err = run([*args, "--all"])
