@@ -309,7 +309,7 @@ class CountModel:
     def _repr_html_(self) -> str:
         out = f"<p>{html.escape(repr(self))}</p>"
         if self.is_fitted:
-            out += self.summary().to_html() + self.convergence_._repr_html_()
+            out += self.fit_._repr_html_()  # the fit's summary with the gate's colour
         return out
 
     # ------------------------------------------------------------ persistence

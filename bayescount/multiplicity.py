@@ -20,10 +20,10 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from bayescount.constants import FDR_LEVEL
+
 __all__ = ["FDR_LEVEL", "adjust_p_values", "normal_p_value", "two_sided_p_value"]
 
-#: False discovery rate at which the checks flag (BH-adjusted p-value <= this).
-FDR_LEVEL = 0.05
 
 
 def two_sided_p_value(p_upper: np.ndarray | float, n_draws: int | None = None) -> np.ndarray:

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayescount.constants import DEFAULT_SEED
+
 __all__ = ["DEFAULT_SEED", "figure_of", "html_block", "json_safe", "new_axes"]
 
-#: Seed of the predictive draws when none is given: the same command gives the same numbers.
-DEFAULT_SEED = 0
 
 
 def json_safe(obj: Any) -> Any:

@@ -53,6 +53,7 @@ def test_load_is_the_fit_file_reader():
 
 SUBPACKAGES = (
     "bayescount.checks",
+    "bayescount.constants",
     "bayescount.cli",
     "bayescount.exceptions",
     "bayescount.forecast",

@@ -191,3 +191,31 @@ def test_result_has_frame_json_figure_and_escaped_html(name, request):
     if has_labels:
         assert "&lt;script&gt;" in html, f"{name}: the group label is missing from the HTML"
     assert result.plot.__doc__ and "Figure" in result.plot.__doc__, f"{name}.plot docstring"
+
+
+def _figure_problems(fig) -> list[str]:
+    """What a reader would miss: a title, axis labels, a legend."""
+    problems = []
+    axes = [ax for ax in fig.axes if ax.has_data()]
+    if not (fig.get_suptitle() or all(ax.get_title() for ax in axes)):
+        problems.append("no title")
+    for ax in axes:
+        if not ax.get_xlabel():
+            problems.append(f"no x label on {ax.get_title()!r}")
+        shared = ax.get_shared_y_axes().get_siblings(ax)  # a shared axis labels the row
+        if not any(a.get_ylabel() or any(t.get_text() for t in a.get_yticklabels())
+                   for a in shared):
+            problems.append(f"no y label on {ax.get_title()!r}")
+    if not (fig.legends or any(ax.get_legend() for ax in fig.axes)):
+        problems.append("no legend")
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_every_figure_has_a_title_axis_labels_and_a_legend(name, request):
+    build, _ = BUILDERS[name]
+    fig = build(request).plot()
+    try:
+        assert _figure_problems(fig) == [], name
+    finally:
+        plt.close(fig)

@@ -235,7 +235,7 @@ def backtest(
     with open_executor(executor, scheduler=scheduler, max_workers=max_workers,
                        default="processes") as ex:
         results = run_fits(jobs, executor=ex, then=score_origin, sample_fn=sample_fn,
-                           thresholds=thresholds)
+                           thresholds=thresholds, description="backtest refits")
         workers, executor_name = ex.workers, ex.name
     reused = compiled_reuse_possible(config, sample_fn) and spec.latent is None
     return _assemble(

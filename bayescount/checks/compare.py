@@ -297,7 +297,8 @@ def compare_families(
         for family in _families(families)
     ]
     with open_executor(executor, scheduler=scheduler, max_workers=max_workers) as ex:
-        results = run_fits(jobs, executor=ex, sample_fn=sample_fn, thresholds=thresholds)
+        results = run_fits(jobs, executor=ex, sample_fn=sample_fn, thresholds=thresholds,
+                           description="family fits")
     fitted: dict[str, Fit] = {res.key: res.value for res in results}
     for family, fit in fitted.items():
         if not fit.convergence.passed:

@@ -34,6 +34,7 @@ import pandas as pd
 
 from bayescount._warnings import renamed_keywords
 from bayescount.checks._array import crps_from_samples, interval_score, wilson_interval
+from bayescount.constants import DEFAULT_LEVELS
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.draws import chunked_parameters, draw_subset
 from bayescount.inference.fit import as_fit
@@ -58,7 +59,6 @@ __all__ = [
     "summarize_coverage",
 ]
 
-DEFAULT_LEVELS = (0.5, 0.8, 0.9, 0.95)
 #: Probability of the binomial (Wilson) band around each coverage.
 BAND_PROB = 0.95
 #: Draws x rows held at once when ``chunk_size`` is not given.

@@ -26,6 +26,7 @@ import pandas as pd
 from bayescount._warnings import renamed_keywords
 from bayescount.checks._array import COUNT_STATISTICS, count_statistics, mid_p_value
 from bayescount.checks.residuals import ResidualDiagnostics, residual_diagnostics
+from bayescount.constants import MAX_DRAWS
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.convergence import ConvergenceReport
 from bayescount.inference.draws import fitted_predictions
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelCheck", "PPCReport", "PPCStatistic", "check_model", "ppc_statistics"]
 
-#: Default predictive replicates (all draws of a 4 x 1,000 fit).
-MAX_DRAWS = 4000
 
 #: Former per-test flag level (kept for reference): flags now use BH-adjusted p-values.
 P_FLAG = 0.05

@@ -351,7 +351,7 @@ def sbc(
         if simulated[i].max() <= MAX_COUNT
     ]
     with open_executor(executor, scheduler=scheduler, max_workers=max_workers) as ex:
-        results = run_fits(jobs, executor=ex, then=_thinned_draws)
+        results = run_fits(jobs, executor=ex, then=_thinned_draws, description="SBC replications")
     rng = np.random.default_rng(rank_seq)
     ranks, us = [], []
     for res in results:

@@ -223,7 +223,10 @@ class SBCReport:
         matplotlib.figure.Figure
             The figure of the arviz-plots ``PlotCollection`` (``pc.viz["figure"]``).
         """
+        from arviz_base import rcParams
         from arviz_plots import plot_ecdf_pit
+
+        from bayescount.plots.pit import add_uniformity_band
 
         data = {
             name.replace("[", "(").replace("]", ")"): (
@@ -232,10 +235,16 @@ class SBCReport:
             for name in self.parameters
         }
         tree = xr.DataTree.from_dict({"prior_sbc": xr.Dataset(data)})
-        fig = figure_of(plot_ecdf_pit(tree, **({"backend": "matplotlib"} | kwargs)))
-        fig.suptitle(f"SBC of the {self.family} model: ECDF of normalised ranks minus the "
-                     f"uniform ({self.simulations} simulations)")
-        return fig
+        kwargs = {"backend": "matplotlib"} | kwargs
+        prob = kwargs.get("envelope_prob") or rcParams["stats.envelope_prob"]
+        kwargs.setdefault("visuals", {}).setdefault("xlabel", {"text": "normalised rank"})
+        pc = plot_ecdf_pit(tree, **kwargs)
+        add_uniformity_band(
+            pc, dict.fromkeys(data, self.simulations), prob,
+            f"SBC of the {self.family} model: ECDF of normalised ranks minus the uniform "
+            f"({self.simulations} simulations)", what="normalised ranks",
+        )
+        return figure_of(pc)
 
     def __repr__(self) -> str:
         return f"<SBCReport: {str(self).splitlines()[0]}>"

@@ -13,8 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bayescount.results import json_safe
-
 __all__ = [
     "Range",
     "int_at_least",
@@ -236,4 +234,6 @@ def print_json(doc: Mapping[str, Any]) -> None:
     doc : mapping
         Made JSON-safe by :func:`bayescount.results.json_safe`.
     """
+    from bayescount.results import json_safe
+
     print(json.dumps(json_safe(doc), indent=2, default=json_safe, allow_nan=False))

@@ -13,8 +13,6 @@ import math
 import re
 from collections.abc import Callable
 
-import pandas as pd
-
 from bayescount.exceptions import SpecError
 
 __all__ = [
@@ -282,6 +280,8 @@ def incident(value: str) -> str:
     argparse.ArgumentTypeError
         Not two timestamps, mixed time zones, or the start not before the end.
     """
+    import pandas as pd
+
     start, sep, end = value.partition("/")
     how = f"{value!r}: write START/END timestamps, e.g. 2026-01-05T10:00/2026-01-05T12:00"
     if not sep:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from bayescount.checks.backtest import backtest
-from bayescount.checks.coverage import DEFAULT_LEVELS
 from bayescount.cli._shared import parse_levels, positive_int, print_json
+from bayescount.cli._tables import print_table, print_text
 from bayescount.cli._types import column
 from bayescount.cli.fit_options import (
     add_executor_options,
@@ -21,8 +20,7 @@ from bayescount.cli.fit_options import (
     executor_from_args,
     model_from_args,
 )
-from bayescount.io import read_table
-from bayescount.io.tables import label_columns
+from bayescount.constants import DEFAULT_LEVELS
 
 __all__ = ["register"]
 
@@ -31,6 +29,10 @@ _COLUMNS = ["n", "coverage", "lower", "upper", "coverage_inclusive", "mean_width
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    from bayescount.checks.backtest import backtest
+    from bayescount.io import read_table
+    from bayescount.io.tables import label_columns
+
     model = model_from_args(args)
     data = read_table(args.data, text_columns=label_columns(model))
     report = backtest(
@@ -49,17 +51,50 @@ def _backtest(args: argparse.Namespace) -> int:
     )
     if args.json:
         print_json(report.to_dict())
+    elif args.all:
+        _print_all(report)
     else:
-        print(report)
-        frame = report.to_frame()
-        for scope in ("horizon", "group", "origin"):
-            if scope in frame.index.get_level_values("scope"):
-                print(f"\nBy {scope}:")
-                print(frame.loc[scope][_COLUMNS].to_string(float_format=lambda x: f"{x:.3g}"))
-        print("\nRefits:")
-        print(report.origins_frame().to_string())
+        _print_summary(report)
     failed = not report.coverage.calibrated or not report.converged
     return 1 if args.strict and failed else 0
+
+
+#: Least calibrated (scope, group, level) cells shown without ``--all``.
+WORST_ROWS = 5
+
+
+def _print_all(report) -> None:
+    """Print the headline, every horizon, group and origin, and every refit."""
+    print_text(str(report))
+    frame = report.to_frame()
+    for scope in ("horizon", "group", "origin"):
+        if scope in frame.index.get_level_values("scope"):
+            print_table(frame.loc[scope][_COLUMNS], title=f"\nBy {scope}:", index=True,
+                        digits=3)
+    print_table(report.origins_frame(), title="\nRefits:", index=True)
+
+
+def _print_summary(report) -> None:
+    """Print the headline, the least calibrated cells and one line about the refits."""
+    print_text(str(report))
+    frame = report.to_frame().drop(index="overall", level="scope")
+    level = frame.index.get_level_values("level").to_numpy()
+    # distance of the nominal level from the coverage band (0 inside), then from the coverage
+    outside = (frame["lower"] - level).clip(lower=0) + (level - frame["upper"]).clip(lower=0)
+    miss = (frame["coverage"] - level).abs()
+    order = sorted(range(len(frame)), key=lambda i: (-outside.iloc[i], -miss.iloc[i]))
+    worst = frame.iloc[order[:WORST_ROWS]]
+    title = (f"\nLeast calibrated of {len(frame)} horizon / group / origin cells (nominal level "
+             "farthest outside the coverage band):")
+    print_table(worst[_COLUMNS[:6]], title=title, index=True, digits=3,
+                caption="--all shows every horizon, group and origin and each refit; --json "
+                "everything")
+    refits = report.origins_frame()
+    print_text(
+        f"\nRefits: {int(refits['converged'].sum())} of {len(refits)} passed the convergence "
+        f"gate (max R-hat {refits['max_rhat'].max():.3f}, min bulk ESS "
+        f"{refits['min_ess_bulk'].min():.0f}, {int(refits['divergences'].sum())} divergences)"
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -97,6 +132,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     bt.add_argument("--baseline", choices=("auto", "seasonal_naive", "mean"), default="auto",
                     help="naive forecast of the relative MAE (default: seasonal naive when "
                     "the model is seasonal, else the training mean rate)")
+    bt.add_argument("--all", action="store_true",
+                    help="print every horizon, group and origin and each refit (default: "
+                    f"the headline and the {WORST_ROWS} least calibrated cells)")
     bt.add_argument("--json", action="store_true", help="print JSON instead of tables")
     bt.add_argument("--strict", action="store_true",
                     help="exit 1 when coverage misses its band or a refit did not converge")

@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from bayescount.checks.compare import choose_family, compare_families
-from bayescount.checks.coverage import DEFAULT_LEVELS, coverage_report
-from bayescount.checks.ppc import MAX_DRAWS, check_model
 from bayescount.cli._shared import number_in, parse_levels, positive_int, print_json, seed
+from bayescount.cli._tables import print_table, print_text
 from bayescount.cli._types import column, path
 from bayescount.cli.fit_options import (
     add_executor_options,
@@ -24,10 +22,7 @@ from bayescount.cli.fit_options import (
     executor_from_args,
     model_from_args,
 )
-from bayescount.io import load_fit, read_table
-from bayescount.io.tables import label_columns
-from bayescount.models.spec import FAMILIES
-from bayescount.multiplicity import FDR_LEVEL
+from bayescount.constants import DEFAULT_LEVELS, FAMILIES, FDR_LEVEL, MAX_DRAWS
 
 __all__ = ["parse_families", "register"]
 
@@ -63,6 +58,10 @@ def parse_families(text: str) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------- handlers
 def _check(args: argparse.Namespace) -> int:
+    from bayescount.checks.ppc import check_model
+    from bayescount.io import load_fit, read_table
+    from bayescount.io.tables import label_columns
+
     model = load_fit(args.fit)
     data = read_table(args.data, text_columns=label_columns(model)) if args.data else None
     result = check_model(
@@ -72,15 +71,40 @@ def _check(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        print(result)
-        print("\nPosterior predictive statistics:")
-        frame = result.ppc.to_frame()[["observed", "mean", "lower", "upper", "p_value",
-                                       "p_adjusted"]]
-        print(frame.to_string(float_format=lambda x: f"{x:.4g}"))
+        print_text(str(result))
+        _print_ppc_table(result.ppc.to_frame(), show_all=args.all)
     return 1 if args.strict and not result.passed else 0
 
 
+#: Rows of the smallest adjusted p-values that ``check`` shows without ``--all``.
+WORST_ROWS = 3
+
+
+def _print_ppc_table(frame, *, show_all: bool) -> None:
+    """Print the PPC statistics: all with ``--all``; else overall and the worst groups."""
+    import pandas as pd
+
+    frame = frame[["observed", "mean", "lower", "upper", "p_value", "p_adjusted"]]
+    if show_all:
+        print_table(frame, title="\nPosterior predictive statistics:", index=True)
+        return
+    groups = frame.index.get_level_values("group")
+    overall = frame[groups == "(all)"]
+    worst = frame[groups != "(all)"].sort_values("p_adjusted", kind="stable").head(WORST_ROWS)
+    title = "\nPosterior predictive statistics (overall"
+    if len(worst):
+        title += f"; the {len(worst)} smallest adjusted p-values of the groups"
+    title += "):"
+    hidden = len(frame) - len(overall) - len(worst)
+    caption = f"{hidden} more rows: --all (or --json) shows every one" if hidden else None
+    print_table(pd.concat([overall, worst]), title=title, index=True, caption=caption)
+
+
 def _coverage(args: argparse.Namespace) -> int:
+    from bayescount.checks.coverage import coverage_report
+    from bayescount.io import load_fit, read_table
+    from bayescount.io.tables import label_columns
+
     model = load_fit(args.fit)
     holdout = read_table(args.data, text_columns=label_columns(model))
     report = coverage_report(
@@ -102,11 +126,15 @@ def _coverage(args: argparse.Namespace) -> int:
             cols = ["n", "coverage", "lower", "upper", "coverage_inclusive", "mean_width",
                     "verdict"]
             print()
-            print(frame[cols].to_string(float_format=lambda x: f"{x:.3f}"))
+            print_table(frame[cols], index=True, digits=3)
     return 1 if args.strict and not report.calibrated else 0
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from bayescount.checks.compare import choose_family, compare_families
+    from bayescount.io import read_table
+    from bayescount.io.tables import label_columns
+
     template = model_from_args(args)
     data = read_table(args.data, text_columns=label_columns(template))
     config = config_from_args(args)
@@ -160,6 +188,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--fdr", type=number_in(0, 1), default=FDR_LEVEL, metavar="Q",
                        help="false discovery rate of the flags: Benjamini-Hochberg over "
                        f"every p-value of the check (default {FDR_LEVEL:g})")
+    check.add_argument("--all", action="store_true",
+                       help="print every statistic of every group (default: the overall "
+                       f"ones and the {WORST_ROWS} smallest adjusted p-values)")
     check.add_argument("--json", action="store_true", help="print JSON instead of text")
     check.set_defaults(handler=_check)
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bayescount.cli._shared import int_at_least, number_in, positive_int, seed
 from bayescount.cli._types import (
@@ -24,12 +22,21 @@ from bayescount.cli._types import (
     seasonality_spec,
     time_zone,
 )
-from bayescount.count_model import CountModel
+from bayescount.constants import (
+    EXECUTORS,
+    FAMILIES,
+    LATENT_KINDS,
+    PARAMETERIZATIONS,
+    SAMPLERS,
+    SCHEDULER_ENV,
+)
 from bayescount.exceptions import SpecError
-from bayescount.inference.executors import EXECUTORS, SCHEDULER_ENV
-from bayescount.inference.fit import Fit
-from bayescount.inference.sampling import SAMPLERS, SamplerConfig
-from bayescount.models.spec import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS
+from bayescount.progress import progress_enabled
+
+if TYPE_CHECKING:  # the library is imported when a command runs, not to build the parser
+    from bayescount.count_model import CountModel
+    from bayescount.inference.fit import Fit
+    from bayescount.inference.sampling import SamplerConfig
 
 __all__ = [
     "add_executor_options",
@@ -185,6 +192,8 @@ def model_from_args(args: argparse.Namespace) -> CountModel:
     SpecError
         ``--parameterization`` names a level twice, or the options are invalid.
     """
+    from bayescount.count_model import CountModel
+
     levels = [level for level, _ in args.parameterization]
     repeated = sorted({level for level in levels if levels.count(level) > 1})
     if repeated:
@@ -219,11 +228,12 @@ def fit_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     -------
     dict
         ``draws``, ``tune``, ``chains``, ``random_seed``, ``sampler``,
-        ``target_accept`` and ``progressbar`` (only when standard output is a
-        terminal, so redirected output holds the results alone).
+        ``target_accept`` and ``progressbar``
+        (:func:`bayescount.progress.progress_enabled`: on a terminal, never under
+        ``CI``, so redirected output holds the results alone).
     """
     return {
-        "progressbar": sys.stdout.isatty() and "CI" not in os.environ,
+        "progressbar": progress_enabled(),
         "draws": args.draws,
         "tune": args.tune,
         "chains": args.chains,
@@ -250,6 +260,8 @@ def config_from_args(args: argparse.Namespace) -> SamplerConfig:
     SpecError
         Invalid sampler settings.
     """
+    from bayescount.inference.sampling import SamplerConfig
+
     return SamplerConfig(
         sampler=args.sampler,
         draws=args.draws,

@@ -26,11 +26,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from bayescount.cli._shared import number_in, positive_int, print_json, seed
+from bayescount.cli._tables import print_table, print_text, render_table
 from bayescount.cli._types import (
     covariate_term,
     duration,
@@ -40,19 +39,13 @@ from bayescount.cli._types import (
     slo_window,
     text,
 )
+from bayescount.constants import DEFAULT_SEED
 from bayescount.exceptions import DataError, SpecError
-from bayescount.forecast.anomalies import detect_anomalies
-from bayescount.forecast.attribution import attribute_incident
-from bayescount.forecast.burn import forecast_burn
-from bayescount.forecast.capacity import forecast_capacity
-from bayescount.forecast.future import scale_traffic
-from bayescount.forecast.history import future_from_history
-from bayescount.forecast.openslo import load_openslo
-from bayescount.forecast.scenarios import parse_scenario
-from bayescount.forecast.slo import ObservedSoFar, SLOSpec
-from bayescount.io import load_fit, read_table
-from bayescount.io.tables import label_columns
-from bayescount.results import DEFAULT_SEED
+
+if TYPE_CHECKING:  # the library is imported when a command runs, not to build the parser
+    import pandas as pd
+
+    from bayescount.forecast.slo import ObservedSoFar, SLOSpec
 
 __all__ = ["register"]
 
@@ -71,13 +64,15 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _table(frame: pd.DataFrame) -> str:
-    with pd.option_context("display.width", 160, "display.max_columns", 30,
-                           "display.float_format", "{:.4g}".format):
-        return frame.to_string(index=False) if len(frame) else "(none)"
+    """Render ``frame`` as a rich table (the same console as :func:`print_table`)."""
+    return render_table(frame) if len(frame) else "(none)"
 
 
 # -------------------------------------------------------------------------- slo
 def _slo_spec(args: argparse.Namespace) -> SLOSpec:
+    from bayescount.forecast.openslo import load_openslo
+    from bayescount.forecast.slo import SLOSpec
+
     if args.openslo:
         if args.objective is not None or args.window is not None:
             raise SpecError("Give either --openslo or --objective/--window, not both.")
@@ -89,12 +84,19 @@ def _slo_spec(args: argparse.Namespace) -> SLOSpec:
 
 def _read(path: str, model) -> pd.DataFrame:
     """Read a table with the fit's label columns as text, exactly as written."""
+    from bayescount.io import read_table
+    from bayescount.io.tables import label_columns
+
     return read_table(path, text_columns=label_columns(model))
 
 
 def _history_future(args: argparse.Namespace, model, slo: SLOSpec,
                     observed: ObservedSoFar) -> pd.DataFrame:
     """Build the future table of ``--future-from-history``: the last weeks' traffic."""
+    import pandas as pd
+
+    from bayescount.forecast.history import future_from_history
+
     schema = model.schema
     if schema.time is None or schema.exposure is None:
         raise SpecError("--future-from-history needs a fit with a time and an exposure column.")
@@ -123,6 +125,13 @@ def _history_future(args: argparse.Namespace, model, slo: SLOSpec,
 
 
 def _run_slo(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from bayescount.forecast.burn import forecast_burn
+    from bayescount.forecast.future import scale_traffic
+    from bayescount.forecast.slo import ObservedSoFar
+    from bayescount.io import load_fit
+
     slo = _slo_spec(args)
     model = load_fit(args.fit)
     traffic = load_fit(args.traffic_model) if args.traffic_model else None
@@ -166,6 +175,9 @@ def _run_slo(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------- anomalies
 def _run_anomalies(args: argparse.Namespace) -> int:
+    from bayescount.forecast.anomalies import detect_anomalies
+    from bayescount.io import load_fit
+
     model = load_fit(args.fit)
     report = detect_anomalies(model, _read(args.data, model), prob=args.level,
                               consecutive=args.consecutive, random_seed=_seed(args))
@@ -182,6 +194,8 @@ def _run_anomalies(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------- attribute
 def _incident(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    import pandas as pd
+
     start, sep, end = text.partition("/")
     how = (f"--incident {text!r}: write START/END timestamps, e.g. "
            "2026-01-05T10:00/2026-01-05T12:00.")
@@ -194,6 +208,9 @@ def _incident(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def _run_attribute(args: argparse.Namespace) -> int:
+    from bayescount.forecast.attribution import attribute_incident
+    from bayescount.io import load_fit
+
     model = load_fit(args.fit)
     start, end = _incident(args.incident)
     result = attribute_incident(model, _read(args.data, model), start, end, prob=args.ci,
@@ -213,15 +230,55 @@ def _run_attribute(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------- capacity
 def _run_capacity(args: argparse.Namespace) -> int:
+    from bayescount.forecast.capacity import forecast_capacity
+    from bayescount.forecast.scenarios import parse_scenario
+    from bayescount.io import load_fit
+
     model = load_fit(args.fit)
     scenarios = [parse_scenario(s) for s in args.scenario or ()]
     result = forecast_capacity(model, _read(args.data, model), scenarios,
                                threshold=args.threshold, risk=args.risk, per=args.per,
                                include_current=not args.no_current, random_seed=_seed(args))
+    if args.json:
+        print_json(result.to_dict())
+        return 0
     note = (f"seed {result.random_seed}; {result.n_draws} predictive draws per scenario"
             + (" (MC s.e. of p_exceed: binomial sqrt(p(1-p)/n))"
                if args.threshold is not None else ""))
-    return _emit(result, args.json, _table(result.table) + "\n" + note)
+    table = result.table
+    if args.all or table.empty:
+        print_table(table)
+    else:
+        _print_capacity_summary(table)
+    print_text(note)
+    return 0
+
+
+#: Groups below the outermost level shown without ``--all``.
+TOP_GROUPS = 5
+
+
+def _print_capacity_summary(table: pd.DataFrame) -> None:
+    """Print the outermost level per scenario and the groups closest to the limit."""
+    import pandas as pd
+
+    outer = table["level"].iloc[0]
+    headline = table["level"].isin([outer, "global"])  # the outermost level and the total
+    head, inner = table[headline], table[~headline]
+    if "p_exceed" in table and table["p_exceed"].notna().any():
+        key, how = ["p_exceed", "max_multiplier"], "highest P(count > threshold)"
+        inner = inner.sort_values(key, ascending=[False, True], kind="stable")
+    else:
+        upper = [c for c in table.columns if str(c).startswith("q")][-1]
+        key, how = [upper], f"highest {upper}"
+        inner = inner.sort_values(key, ascending=False, kind="stable")
+    top = inner.head(TOP_GROUPS)
+    hidden = len(table) - len(head) - len(top)
+    print_table(
+        pd.concat([head, top]),
+        title=f"Per {outer} and scenario, then the {len(top)} inner groups with the {how}:",
+        caption=f"{hidden} more rows: --all (or --json) shows every group" if hidden else None,
+    )
 
 
 # --------------------------------------------------------------------- register
@@ -314,4 +371,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cap.add_argument("--per", choices=("peak", "total"), default=None,
                      help="busiest window or total per group (default peak)")
     cap.add_argument("--no-current", action="store_true", help="leave out the base scenario")
+    cap.add_argument("--all", action="store_true",
+                     help="print every group (default: the outermost level and the "
+                     f"{TOP_GROUPS} groups nearest the limit)")
     cap.set_defaults(handler=_run_capacity)

@@ -10,11 +10,10 @@ import argparse
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, BinaryIO
 
 from bayescount.cli._shared import parse_quantiles, print_json, seed
+from bayescount.cli._tables import print_table, print_text
 from bayescount.cli._types import path
 from bayescount.cli.fit_options import (
     add_fit_options,
@@ -23,12 +22,13 @@ from bayescount.cli.fit_options import (
     model_from_args,
     with_timezone,
 )
+from bayescount.constants import DEFAULT_SEED
 from bayescount.exceptions import DataError
-from bayescount.inference.fit import Fit
-from bayescount.io import load_fit, read_table, save_fit
-from bayescount.io.atomic import atomic_write, check_writable
-from bayescount.io.tables import label_columns, numeric_columns
-from bayescount.results import DEFAULT_SEED
+
+if TYPE_CHECKING:  # the library is imported when a command runs, not to build the parser
+    import pandas as pd
+
+    from bayescount.inference.fit import Fit
 
 __all__ = ["parameter_table", "register"]
 
@@ -72,11 +72,14 @@ def _finite_or_nan(spec: str) -> Callable[[float], str]:
     return lambda value: f"{value:{spec}}" if math.isfinite(value) else "nan"
 
 
-def _format_table(table: pd.DataFrame) -> str:
+def _print_model(fit: Fit) -> None:
+    table = parameter_table(fit).rename_axis("parameter")
     formatters = {c: _finite_or_nan(".4g") for c in ("mean", "sd", "hdi_low", "hdi_high")}
     formatters |= {"r_hat": _finite_or_nan(".3f")}
     formatters |= {c: _finite_or_nan(".0f") for c in ("ess_bulk", "ess_tail")}
-    return table.to_string(formatters=formatters)
+    print_text([repr(fit), ""])
+    print_table(table, title="Parameters (94% HDI):", index=True, formatters=formatters)
+    print_text([_parameterization_line(fit), str(fit.convergence)])
 
 
 def _parameterization_line(fit: Fit) -> str:
@@ -86,33 +89,25 @@ def _parameterization_line(fit: Fit) -> str:
     return "Parameterization: " + ", ".join(f"{level}={c}" for level, c in how.items())
 
 
-def _model_text(fit: Fit) -> str:
-    return "\n".join(
-        [
-            repr(fit),
-            "",
-            "Parameters (94% HDI):",
-            _format_table(parameter_table(fit)),
-            "",
-            _parameterization_line(fit),
-            str(fit.convergence),
-        ]
-    )
-
-
 # ---------------------------------------------------------------------- handlers
 def _fit(args: argparse.Namespace) -> int:
+    from bayescount.io import read_table, save_fit
+    from bayescount.io.atomic import check_writable
+    from bayescount.io.tables import label_columns
+
     out = check_writable(args.out)  # before minutes of sampling, not after
     model = model_from_args(args)
     frame = read_table(args.data, text_columns=label_columns(model))
     fit = model.fit(frame, **fit_kwargs_from_args(args)).fit_
     save_fit(fit, out)
-    print(_model_text(fit))
+    _print_model(fit)
     print(f"\nSaved fit to {out}")
     return 0
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from bayescount.io import load_fit
+
     fit = load_fit(args.fit)
     if args.json:
         table = parameter_table(fit)
@@ -127,13 +122,16 @@ def _summary(args: argparse.Namespace) -> int:
         }
         print_json(doc)
         return 0
-    print(_model_text(fit))
-    print("\nConvergence checks:")
-    print(fit.convergence.to_frame().to_string())
+    _print_model(fit)
+    print_table(fit.convergence.to_frame(), title="\nConvergence checks:", index=True)
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from bayescount.io import load_fit, read_table
+    from bayescount.io.atomic import atomic_write, check_writable
+    from bayescount.io.tables import numeric_columns
+
     out = Path(args.out) if args.out else None
     if out is not None:
         if out.suffix.lower() not in _WRITERS:

@@ -240,7 +240,7 @@ class Decision:
                 label=f"decision: {self.level}")
         ax.set_xlim(0, 2.2)
         ax.set_xticks([0, 1, 2], ["none", "ticket", "page"])
-        ax.set_yticks([])
+        ax.set_yticks([0], ["decision"])
         ax.set_xlabel("severity")
         ax.set_title(f"Decision: {self.level}" + (f" ({self.rule})" if self.rule else ""))
         ax.text(0.02, -0.45, self.reason[:120], fontsize="x-small")

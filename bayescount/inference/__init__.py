@@ -12,6 +12,7 @@ from bayescount.inference.convergence import (
     ConvergenceReport,
     ConvergenceThresholds,
     check_convergence,
+    gate_colour,
 )
 from bayescount.inference.driver import FitJob, FitResult, run_fits
 from bayescount.inference.executors import (
@@ -46,6 +47,7 @@ __all__ = [
     "check_convergence",
     "data_updates",
     "fit_table",
+    "gate_colour",
     "open_executor",
     "predictive_parameters",
     "resolve_executor",

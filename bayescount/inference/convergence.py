@@ -14,7 +14,22 @@ import xarray as xr
 from bayescount._warnings import warn
 from bayescount.exceptions import ConvergenceWarning, SpecError
 
-__all__ = ["ConvergenceReport", "ConvergenceThresholds", "check_convergence"]
+__all__ = [
+    "AMBER_ESS_FACTOR",
+    "AMBER_RHAT_MARGIN",
+    "ConvergenceReport",
+    "ConvergenceThresholds",
+    "check_convergence",
+    "gate_colour",
+    "gate_html",
+]
+
+#: A passed gate is amber when R-hat is within this of its limit (1.005 for 1.01).
+AMBER_RHAT_MARGIN = 0.005
+#: A passed gate is amber when an ESS is below this multiple of its minimum (500 for 400).
+AMBER_ESS_FACTOR = 1.25
+#: CSS colours of the gate badge.
+_CSS = {"green": "#1a7f37", "amber": "#b76e00", "red": "#cf222e"}
 
 
 @dataclass(frozen=True)
@@ -107,9 +122,7 @@ class ConvergenceReport:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        title = html.escape(str(self).splitlines()[0])
-        items = "".join(f"<li>{html.escape(p)}</li>" for p in self.problems)
-        return f"<strong>{title}</strong>{self.to_frame().to_html()}<ul>{items}</ul>"
+        return gate_html(self) + self.to_frame().to_html()
 
 
 def _flat(ds: xr.Dataset) -> pd.Series:
@@ -227,3 +240,70 @@ def check_convergence(
     if problems and emit_warning:
         warn(str(report), ConvergenceWarning)
     return report
+
+
+def gate_colour(convergence: ConvergenceReport) -> tuple[str, tuple[str, ...]]:
+    """Return the convergence gate as a traffic light, with the reasons for its colour.
+
+    * ``"red"``: the gate failed (:attr:`ConvergenceReport.passed` is false); the
+      reasons are its problems.
+    * ``"amber"``: it passed with warnings: some divergent transitions (allowed by the
+      thresholds), some draws at the maximum tree depth, R-hat within
+      :data:`AMBER_RHAT_MARGIN` of its limit, or a bulk or tail ESS below
+      :data:`AMBER_ESS_FACTOR` times its minimum.
+    * ``"green"``: it passed cleanly; no reasons.
+
+    Parameters
+    ----------
+    convergence : ConvergenceReport
+        The gate of a fit (``fit.convergence``).
+
+    Returns
+    -------
+    colour : {"green", "amber", "red"}
+    reasons : tuple of str
+        One sentence per reason (empty for green).
+    """
+    if not convergence.passed:
+        return "red", tuple(convergence.problems)
+    t = convergence.thresholds
+    reasons = []
+    if convergence.divergences > 0:
+        reasons.append(f"{convergence.divergences} divergent transitions of "
+                       f"{convergence.n_draws} draws (allowed up to {t.max_divergences})")
+    if convergence.treedepth_fraction > 0:
+        reasons.append(f"{convergence.treedepth_fraction:.1%} of draws hit the maximum tree "
+                       "depth")
+    if convergence.max_rhat > t.max_rhat - AMBER_RHAT_MARGIN:
+        reasons.append(f"R-hat {convergence.max_rhat:.3f} is close to its limit {t.max_rhat} "
+                       f"({', '.join(convergence.worst_rhat)})")
+    low_ess = min(convergence.min_ess_bulk, convergence.min_ess_tail)
+    if low_ess < AMBER_ESS_FACTOR * t.min_ess:
+        reasons.append(f"ESS {low_ess:.0f} is close to its minimum {t.min_ess:g} "
+                       f"({', '.join(convergence.worst_ess)})")
+    return ("amber" if reasons else "green"), tuple(reasons)
+
+
+def gate_html(convergence: ConvergenceReport) -> str:
+    """Return an HTML badge of the gate's colour with its reasons (escaped), for notebooks.
+
+    Parameters
+    ----------
+    convergence : ConvergenceReport
+        The gate of a fit.
+
+    Returns
+    -------
+    str
+        A ``<div class="bayescount-gate bayescount-gate-<colour>">`` block.
+    """
+    colour, reasons = gate_colour(convergence)
+    word = {"green": "passed", "amber": "passed with warnings", "red": "FAILED"}[colour]
+    items = "".join(f"<li>{html.escape(r)}</li>" for r in reasons)
+    return (
+        f'<div class="bayescount-gate bayescount-gate-{colour}">'
+        f'<span style="display:inline-block;padding:0.1em 0.6em;border-radius:0.8em;'
+        f'color:white;background:{_CSS[colour]}">&#9679; Convergence gate: {word}</span>'
+        + (f"<ul>{items}</ul>" if items else "")
+        + "</div>"
+    )

@@ -56,6 +56,7 @@ from bayescount.inference.sampling import SampleFn, SamplerConfig
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.validate import validate_frame
+from bayescount.progress import progress
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -361,6 +362,7 @@ def run_fits(
     then: Then | None = None,
     sample_fn: SampleFn | None = None,
     thresholds: ConvergenceThresholds | None = None,
+    description: str = "fits",
 ) -> list[FitResult]:
     """Fit every job through an executor; return one :class:`FitResult` per job, in order.
 
@@ -388,6 +390,9 @@ def run_fits(
     thresholds : ConvergenceThresholds, optional
         Limits of each fit's convergence gate (no warning is issued here; the caller
         reports failed gates).
+    description : str
+        What the progress bar counts (:func:`bayescount.progress.progress`; shown for
+        two jobs or more, in a terminal or a notebook, never under ``CI``).
 
     Warnings a job issues on a worker process (e.g. rows dropped while validating a
     table) are recorded there and issued again here, once per distinct message, so
@@ -412,7 +417,8 @@ def run_fits(
                      cores=ex.cores_per_job(len(jobs)), capture_warnings=not ex.in_process)
         start = time.perf_counter()
         try:
-            results = ex.map(task, jobs)
+            with progress(len(jobs), description) as advance:
+                results = ex.map(task, jobs, on_result=advance)
         finally:
             if ex.in_process:
                 clear_compiled_models()

@@ -375,11 +375,22 @@ class Fit:
         )
 
     def _repr_html_(self) -> str:
-        return (
-            f"<p>{html.escape(repr(self))}</p>"
-            + self.summary().to_html()
-            + self.convergence._repr_html_()
-        )
+        """Compact summary for Jupyter: model, data, draws and the gate's colour."""
+        from bayescount.inference.convergence import gate_html
+
+        s, post = self.schema, self.posterior
+        groups = ", ".join(f"{lv.name} ({len(lv.labels)})" for lv in self.design.levels)
+        facts = {
+            "family": self.spec.family, "counts / exposure": f"{s.counts} / {s.exposure}",
+            "groups": f"{groups or 'none'} ({s.nesting})", "rows": f"{self.n_rows:,}",
+            "draws": f"{post.sizes['chain']} chains x {post.sizes['draw']}",
+        }
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+                       for k, v in facts.items())
+        return (f"<div class='bayescount-fit'><strong>Fit</strong><table>{rows}</table>"
+                f"{gate_html(self.convergence)}<details><summary>parameters</summary>"
+                f"{self.summary().to_html()}</details></div>")
 
 
 def as_fit(obj: Any) -> Fit:

@@ -15,6 +15,7 @@ import pymc as pm
 import pytensor
 import xarray as xr
 
+from bayescount.constants import SAMPLERS
 from bayescount.exceptions import SamplerError, SpecError
 from bayescount.inference.interrupt import interruptible
 
@@ -22,14 +23,13 @@ __all__ = ["SAMPLERS", "SamplerConfig", "run_sampler"]
 
 log = logging.getLogger(__name__)
 
-#: NUTS implementations that can be selected. ``blackjax`` is left out: PyMC 6.4
-#: passes it an unexpected ``progress_bar`` argument.
-SAMPLERS = ("nutpie", "numpyro", "pymc")
 _MODULE = {"nutpie": "nutpie", "numpyro": "numpyro", "pymc": "pymc"}
 
 
 def _default_progressbar() -> bool:
-    return "CI" not in os.environ
+    from bayescount.progress import progress_enabled
+
+    return progress_enabled()  # one rule for every bar: terminal or notebook, never in CI
 
 
 @dataclass(frozen=True)

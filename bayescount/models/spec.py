@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from bayescount.constants import FAMILIES, LATENT_KINDS, PARAMETERIZATIONS
 from bayescount.exceptions import SpecError
 from bayescount.models.priors import Priors
 from bayescount.prep.design import Design
@@ -20,17 +21,6 @@ from bayescount.prep.seasonality import Seasonality, parse_seasonality
 
 __all__ = ["FAMILIES", "LATENT_KEY", "LATENT_KINDS", "PARAMETERIZATIONS", "ModelSpec", "as_spec"]
 
-#: Observation families.
-FAMILIES = (
-    "poisson",
-    "negative_binomial",
-    "zero_inflated_poisson",
-    "zero_inflated_negative_binomial",
-)
-#: Per-level parameterisations of group effects.
-PARAMETERIZATIONS = ("auto", "centered", "non_centered")
-#: Time-varying latent levels (``None``: none).
-LATENT_KINDS = ("ar1", "ar1_laplace", "ar1_skew_laplace")
 #: Key of the latent level in ``ModelSpec.parameterization``.
 LATENT_KEY = "latent"
 

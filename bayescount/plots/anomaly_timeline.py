@@ -69,7 +69,8 @@ def plot_anomaly_timeline(
     ax.scatter(x[flag], part["observed"].to_numpy()[flag], color="C3", s=30, zorder=3,
                label=f"flag ({report.consecutive} in a row)")
     ax.set_title(f"{series}: {int(flag.sum())} flagged windows")
-    ax.set_ylabel("count")
+    ax.set_xlabel(f"window start ({report.time})" if report.time else "window (row order)")
+    ax.set_ylabel("count per window")
     ax.legend(loc="upper left", fontsize="small")
     if report.time:
         fig.autofmt_xdate()

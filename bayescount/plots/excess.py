@@ -55,6 +55,9 @@ def plot_excess(
     SpecError
         No such level in the attribution.
     """
+    import matplotlib.patches as mpatches
+    from matplotlib.lines import Line2D
+
     table = attribution.table
     levels = [lv for lv in table["level"].unique() if lv != "global"]
     level = level or (levels[-1] if levels else "global")
@@ -69,9 +72,17 @@ def plot_excess(
     ax.set_yticks(y, [f"{g}  (p={p:.2f})" for g, p in zip(part["group"], part["p_rose"],
                                                           strict=True)])
     ax.axvline(0, color="k", linewidth=0.8)
-    ax.set_xlabel(f"excess events (observed - predicted), {attribution.ci:.0%} interval")
-    ax.set_title(f"{level}: incident {attribution.start:%Y-%m-%d %H:%M} to "
+    ax.set_xlabel(f"excess events over the incident (observed − predicted), "
+                  f"{attribution.ci:.0%} interval")
+    ax.set_ylabel(f"{level} (p: P(no rise))")
+    ax.set_title(f"Excess events per {level}: incident {attribution.start:%Y-%m-%d %H:%M} to "
                  f"{attribution.end:%Y-%m-%d %H:%M}", fontsize="medium")
+    ax.legend(handles=[
+        mpatches.Patch(color="C3", label="significant rise (BH-adjusted)"),
+        mpatches.Patch(color="0.6", label="not significant"),
+        Line2D([], [], color="k", marker="|", markersize=10, linestyle="-",
+               label=f"{attribution.ci:.0%} interval of the excess"),
+    ], fontsize="small", loc="lower right")
     fig.tight_layout()
     return fig
 

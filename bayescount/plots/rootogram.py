@@ -51,4 +51,27 @@ def plot_rootogram(
         One panel per variable: ``pc.viz["plot"]`` holds one Axes per label.
     """
     tree = predictive_tree(model, by=by, max_draws=max_draws, random_seed=random_seed)
-    return plot_ppc_rootogram(tree, ci_prob=ci_prob, **kwargs)
+    pc = plot_ppc_rootogram(tree, ci_prob=ci_prob, **kwargs)
+    _decorate(pc, ci_prob)
+    return pc
+
+
+def _decorate(pc: PlotCollection, ci_prob: float) -> None:
+    """Label the axes with units, add a legend and a figure title (matplotlib backend)."""
+    from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
+
+    names = list(pc.viz["plot"].data_vars)
+    axes = [pc.viz["plot"][name].item() for name in names]
+    if not all(isinstance(ax, Axes) for ax in axes):  # another backend: leave it as drawn
+        return
+    for ax in axes:
+        ax.set_xlabel("count per window")
+        ax.set_ylabel("frequency (rows, square-root scale)")
+    axes[0].legend(handles=[
+        Line2D([], [], color="C0", marker="o", linestyle="", label="predicted mean frequency"),
+        Line2D([], [], color="C0", label=f"{ci_prob:.0%} predictive interval"),
+        Line2D([], [], color="k", marker="o", linestyle="", label="observed frequency"),
+    ], fontsize="x-small", loc="upper right")
+    axes[0].figure.suptitle("Rootogram: observed against predicted frequency of each count",
+                            fontsize="medium", y=1.02)

@@ -256,12 +256,14 @@ def _cli(argv, monkeypatch, fake_sampler):
     from bayescount.cli import backtest_commands
 
     calls = []
+    original = backtest  # the library function, even when an earlier call patched it
 
     def spy(*args, **kwargs):
         calls.append(kwargs)
-        return backtest_module.backtest(*args, sample_fn=fake_sampler, **kwargs)
+        return original(*args, sample_fn=fake_sampler, **kwargs)
 
-    monkeypatch.setattr(backtest_commands, "backtest", functools.wraps(backtest)(spy))
+    # the command imports the library when it runs: patch the function at its source
+    monkeypatch.setattr(backtest_module, "backtest", functools.wraps(backtest)(spy))
     parser = argparse.ArgumentParser(prog="bayescount")
     backtest_commands.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
@@ -297,6 +299,12 @@ def test_cli_backtest_table_and_strict(tmp_path, fleet, monkeypatch, fake_sample
     with pytest.warns(ConvergenceWarning):
         code, _ = _cli(argv, monkeypatch, fake_sampler)
     assert code == 1  # the fake fit fails the default convergence gate
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) <= 25, out
+    assert "Least calibrated of" in out and "By horizon:" not in out
+    assert "Refits: 0 of 2 passed the convergence gate" in out
+    with pytest.warns(ConvergenceWarning):
+        code, _ = _cli([*argv, "--all"], monkeypatch, fake_sampler)
     out = capsys.readouterr().out
     assert "By horizon:" in out and "By group:" in out and "Refits:" in out
 

@@ -10,9 +10,9 @@ import pytest
 from fakefit_helpers import fake_fit, truth_sampler
 
 from bayescount import ConvergenceThresholds, CountModel, load
+from bayescount.checks import compare as compare_module
 from bayescount.checks import residual_diagnostics
 from bayescount.checks.compare import compare_families
-from bayescount.cli import check_commands
 from bayescount.testing import simulate_telemetry
 
 cli_main = importlib.import_module("bayescount.cli.app")  # the package re-exports main()
@@ -74,6 +74,25 @@ def test_check_text_and_strict_exit_code(cli, tmp_path):
     assert code == 1
 
 
+def test_check_prints_a_short_summary_and_every_row_with_all(cli, saved):
+    root, _ = saved
+    args = ("check", root / "fit.nc", "--by", "service", "--max-draws", 100, "--data",
+            root / "train.csv")
+    code, short, _ = cli(*args)
+    assert code == 0
+    assert len(short.splitlines()) <= 25, short
+    assert "the 3 smallest adjusted p-values of the groups" in short
+    total = 5 * 7  # five statistics, overall and six services
+    assert f"{total - 5 - 3} more rows: --all (or --json) shows every one" in short
+    code, full, _ = cli(*args, "--all")
+    assert code == 0
+    rows = [line.split()[:2] for line in full.splitlines()
+            if line.split()[1:2] and line.split()[1] in {"share_zeros", "dispersion", "max",
+                                                          "q99", "total"}]
+    assert len(rows) == total and ["r1-s2", "q99"] in rows
+    assert "\x1b[" not in full  # no colour codes in a pipe
+
+
 def test_coverage_json(cli, saved):
     root, _ = saved
     code, out, _ = cli("coverage", root / "fit.nc", "--data", root / "hold.csv", "--levels",
@@ -113,7 +132,7 @@ def test_compare_command(cli, saved, monkeypatch):
         kwargs.update(executor="serial", scheduler=None)  # only the arguments matter here
         return compare_families(*args, sample_fn=sampler, thresholds=loose, **kwargs)
 
-    monkeypatch.setattr(check_commands, "compare_families", spy)
+    monkeypatch.setattr(compare_module, "compare_families", spy)  # imported when run
     code, out, _ = cli("compare", root / "train.csv", *COLUMNS, "--draws", 100, "--chains", 2,
                        "--seed", 4, "--families", "negative_binomial,poisson", "--json")
     assert code == 0

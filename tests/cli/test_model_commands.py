@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -273,14 +274,17 @@ def test_summary_json_matches_library(fitted):
 
 @pytest.mark.fit
 def test_console_script_prints_aligned_summary(fitted):
+    # the console script of the environment, running the bayescount under test
+    source = str(Path(bayescount.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(
         [str(CONSOLE_SCRIPT), "summary", str(fitted["path"])],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, env=env,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     lines = proc.stdout.splitlines()
-    header = next(line for line in lines if line.split()[:2] == ["mean", "sd"])
+    header = next(line for line in lines if line.split()[:3] == ["parameter", "mean", "sd"])
     table = bayescount.load(fitted["path"]).summary()
     rows = [line for line in lines if line.split() and line.split()[0] in table.index]
     assert [r.split()[0] for r in rows] == list(table.index)

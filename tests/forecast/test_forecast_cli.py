@@ -84,7 +84,7 @@ def test_slo_usage_errors(files, extra, needle):
     assert err.startswith("bayescount: error: ") and needle in err
 
 
-def test_anomalies_attribute_capacity(files):
+def test_anomalies_attribute_capacity(files, monkeypatch):
     code, out, err = run(["anomalies", files / "truth.nc", "--data", files / "data.csv",
                           "--level", 0.99, "--consecutive", 2, "--json"])
     assert code == 0, err
@@ -104,6 +104,19 @@ def test_anomalies_attribute_capacity(files):
     assert code == 0, err
     table = pd.DataFrame(json.loads(out)["groups"])
     assert set(table["scenario"]) == {"current", "traffic=1.3", "nodes=3"}
+    args = ["capacity", files / "truth.nc", "--data", files / "future.csv", "--scenario",
+            "traffic=1.3", "--threshold", 100]
+    monkeypatch.setenv("COLUMNS", "200")  # tables in one part, not wrapped
+    code, short, err = run(args)
+    assert code == 0, err
+    code, full, err = run([*args, "--all"])
+    rows = [line for line in full.splitlines() if line.startswith(("current", "traffic=1.3"))]
+    assert len(rows) == len(table[table["scenario"] != "nodes=3"])
+    assert len(short.splitlines()) <= 25 < len(full.splitlines())
+    shown = [line.split()[1] for line in short.splitlines()
+             if line.startswith(("current", "traffic=1.3"))]
+    assert shown.count("region") == 2 * (table["level"] == "region").sum() // 3
+    assert f"{len(rows) - len(shown)} more rows: --all (or --json)" in short
     code, out, err = run(["capacity", files / "truth.nc", "--data", files / "future.csv",
                           "--scenario", "growth=2"])
     assert code == 2 and "Unknown scenario" in err

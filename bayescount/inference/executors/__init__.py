@@ -39,6 +39,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
+from bayescount.constants import EXECUTORS
 from bayescount.exceptions import SpecError
 from bayescount.inference.executors._base import (
     FuturesExecutor,
@@ -69,8 +70,6 @@ __all__ = [
     "worker_compiledir",
 ]
 
-#: Executor names accepted by ``executor=`` and ``--executor``.
-EXECUTORS = ("serial", "processes", "dask")
 
 ExecutorName = Literal["serial", "processes", "dask"]
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import abc
 import concurrent.futures
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from bayescount.exceptions import SpecError
 
-__all__ = ["FuturesExecutor", "JobExecutor", "SerialExecutor", "check_max_workers", "cpu_count"]
+__all__ = [
+    "FuturesExecutor",
+    "JobExecutor",
+    "SerialExecutor",
+    "check_max_workers",
+    "collect_results",
+    "cpu_count",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,7 +58,9 @@ class JobExecutor(abc.ABC):
     name: str = ""
 
     @abc.abstractmethod
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], on_result: Callable[[], None] | None = None
+    ) -> list[R]:
         """Return ``[fn(item) for item in items]``, computed where this executor runs jobs.
 
         Raises the first job's exception (its own type) when a job fails.
@@ -62,6 +71,8 @@ class JobExecutor(abc.ABC):
             A picklable function of one job (module-level, for processes and Dask).
         items : sequence
             The jobs.
+        on_result : callable, optional
+            Called here, without arguments, as each job's result arrives (progress).
 
         Returns
         -------
@@ -122,7 +133,9 @@ class SerialExecutor(JobExecutor):
         """Always ``True``."""
         return True
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], on_result: Callable[[], None] | None = None
+    ) -> list[R]:
         """Run ``fn`` on each item here, in order.
 
         Parameters
@@ -131,13 +144,20 @@ class SerialExecutor(JobExecutor):
             A picklable function of one job (module-level, for processes and Dask).
         items : sequence
             The jobs.
+        on_result : callable, optional
+            Called here, without arguments, as each job's result arrives (progress).
 
         Returns
         -------
         list
             ``fn(item)`` per item, in item order.
         """
-        return [fn(item) for item in items]
+        out = []
+        for item in items:
+            out.append(fn(item))
+            if on_result is not None:
+                on_result()
+        return out
 
 
 class FuturesExecutor(JobExecutor):
@@ -153,7 +173,9 @@ class FuturesExecutor(JobExecutor):
         """The pool's ``_max_workers`` when it has one, else 1."""
         return int(getattr(self.pool, "_max_workers", 1) or 1)
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], on_result: Callable[[], None] | None = None
+    ) -> list[R]:
         """Run ``fn`` on the pool; results in item order.
 
         Parameters
@@ -162,10 +184,36 @@ class FuturesExecutor(JobExecutor):
             A picklable function of one job (module-level, for processes and Dask).
         items : sequence
             The jobs.
+        on_result : callable, optional
+            Called here, without arguments, as each job's result arrives (progress).
 
         Returns
         -------
         list
             ``fn(item)`` per item, in item order.
         """
-        return list(self.pool.map(fn, items))
+        return collect_results(self.pool.map(fn, items), on_result)
+
+
+def collect_results[Result](
+    results: Iterator[Result], on_result: Callable[[], None] | None
+) -> list[Result]:
+    """List ``results`` (an ordered iterator), calling ``on_result`` after each.
+
+    Parameters
+    ----------
+    results : iterator
+        Results in job order (e.g. ``Executor.map``).
+    on_result : callable or None
+        Called without arguments after each result.
+
+    Returns
+    -------
+    list
+    """
+    out = []
+    for result in results:
+        out.append(result)
+        if on_result is not None:
+            on_result()
+    return out

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bayescount.constants import SCHEDULER_ENV
 from bayescount.exceptions import ExecutorError, SpecError
 from bayescount.inference.executors._base import JobExecutor, check_max_workers, cpu_count
 from bayescount.inference.executors._compiledir import worker_environ
@@ -18,8 +19,6 @@ __all__ = ["SCHEDULER_ENV", "DaskExecutor", "import_distributed"]
 
 log = logging.getLogger(__name__)
 
-#: Environment variable with the address of an existing Dask scheduler.
-SCHEDULER_ENV = "BAYESCOUNT_DASK_SCHEDULER"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -167,7 +166,9 @@ class DaskExecutor(JobExecutor):
         self._owns_client = True
         log.info("started a Dask LocalCluster with %d worker(s)", n)
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], on_result: Callable[[], None] | None = None
+    ) -> list[R]:
         """Submit one task per item; gather the results in item order.
 
         A worker lost while running a task is replaced and the task rescheduled by
@@ -180,6 +181,8 @@ class DaskExecutor(JobExecutor):
             A picklable function of one job (module-level, for processes and Dask).
         items : sequence
             The jobs.
+        on_result : callable, optional
+            Called here as each task finishes, in the order they finish (progress).
 
         Returns
         -------
@@ -208,6 +211,9 @@ class DaskExecutor(JobExecutor):
         keys = [f"bayescount-fit-{token}-{i}" for i in range(len(items))]
         futures = client.map(fn, list(items), key=keys, pure=False)
         try:
+            if on_result is not None:
+                for _ in import_distributed().as_completed(futures):
+                    on_result()
             return client.gather(futures)
         except import_distributed().KilledWorker as err:
             raise ExecutorError(

@@ -10,7 +10,12 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from bayescount.exceptions import ExecutorError
-from bayescount.inference.executors._base import JobExecutor, check_max_workers, cpu_count
+from bayescount.inference.executors._base import (
+    JobExecutor,
+    check_max_workers,
+    collect_results,
+    cpu_count,
+)
 from bayescount.inference.executors._compiledir import environ_set, worker_environ
 
 __all__ = ["ProcessExecutor"]
@@ -85,7 +90,9 @@ class ProcessExecutor(JobExecutor):
         """
         return max(1, cpu_count() // (self._size or self._limit(n_jobs)))
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], on_result: Callable[[], None] | None = None
+    ) -> list[R]:
         """Run ``fn`` on the pool's processes; results in item order.
 
         The pool starts at the first call, with ``min(max_workers, len(items))``
@@ -97,6 +104,8 @@ class ProcessExecutor(JobExecutor):
             A picklable function of one job (module-level, for processes and Dask).
         items : sequence
             The jobs.
+        on_result : callable, optional
+            Called here as each job's result arrives, in job order (progress).
 
         Returns
         -------
@@ -116,7 +125,7 @@ class ProcessExecutor(JobExecutor):
                 self._size, mp_context=_WorkerSpawnContext()
             )
         try:
-            return list(self._pool.map(fn, items))
+            return collect_results(self._pool.map(fn, items), on_result)
         except BrokenProcessPool as err:
             self.close()
             raise ExecutorError(
