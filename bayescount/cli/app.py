@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from bayescount.cli import (
     backtest_commands,
     check_commands,
+    demo_commands,
     forecast_commands,
     model_commands,
+    report_commands,
 )
 from bayescount.exceptions import BayescountError, BayescountWarning
 
@@ -22,7 +24,8 @@ __all__ = ["EXIT_USAGE", "main"]
 EXIT_USAGE = 2
 
 #: Modules that register subcommands: each has ``register(subparsers)``.
-COMMAND_MODULES = [model_commands, check_commands, backtest_commands, forecast_commands]
+COMMAND_MODULES = [model_commands, check_commands, backtest_commands, forecast_commands,
+                   report_commands, demo_commands]
 
 
 class _Parser(argparse.ArgumentParser):

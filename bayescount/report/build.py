@@ -13,6 +13,7 @@ import pandas as pd
 from bayescount.exceptions import SpecError
 from bayescount.forecast.scenarios import Scenario
 from bayescount.forecast.slo import ObservedSoFar, SLOSpec
+from bayescount.inference.draws import draw_subset
 from bayescount.inference.fit import Fit, as_fit
 from bayescount.io.atomic import check_writable
 from bayescount.report import sections_decisions as decisions
@@ -79,7 +80,7 @@ class ReportResult:
                 f"sections: {', '.join(self.sections)})")
 
     def _repr_html_(self) -> str:
-        return (f"<p>{html.escape(str(self))}</p>")
+        return f"<p>{html.escape(str(self))}</p>"
 
 
 def _frame(value: Any, name: str) -> pd.DataFrame | None:
@@ -178,7 +179,9 @@ def report(
     title : str, optional
         Heading; default names the counts and the fit.
     max_draws : int
-        Posterior predictive replicates of the PPC statistics (default 1000).
+        Posterior draws behind every check and forecast (evenly thinned; default 1000):
+        the PPC replicates, coverage mixtures, burn, anomaly, attribution and capacity
+        draws. The convergence gate always reads the full fit.
     random_seed : int
         Seed of every predictive draw (default 0): the same inputs give the same report.
     progress : callable, optional
@@ -210,10 +213,13 @@ def report(
     plan = _plan(fit, holdout, slo, observed, future, incident, incident_data, scenario)
     gate = convergence_gate(fit.convergence)
     seed = int(random_seed)
+    full = fit
+    # every check and forecast below averages over (at most) max_draws posterior draws
+    fit = full.with_posterior(draw_subset(full.posterior, max_draws))
     steps: list[tuple[str, Callable[[], Section]]] = [
-        ("data", lambda: fitted.data_section(fit)),
-        ("model", lambda: fitted.model_section(fit)),
-        ("gate", lambda: fitted.gate_section(fit, gate)),
+        ("data", lambda: fitted.data_section(full)),
+        ("model", lambda: fitted.model_section(full)),
+        ("gate", lambda: fitted.gate_section(full, gate)),
         ("ppc", lambda: fitted.ppc_section(fit, by=by, max_draws=max_draws, random_seed=seed)),
     ]
     if plan["holdout"] is not None:

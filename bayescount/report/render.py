@@ -5,8 +5,9 @@ autoescape on, so every label that came from data is text, never markup; the pag
 carries a Content-Security-Policy that forbids scripts and every network request
 (figures are inline ``data:`` SVG images, the CSS is inline). Markdown is rendered with
 an escaping ``finalize`` hook: every value written into the document has ``& < >``
-HTML-escaped and the Markdown punctuation ``\\ ` * _ [ ] |`` backslash-escaped, so a
-service called ``<script>alert(1)</script>`` stays text in any Markdown renderer.
+HTML-escaped and the Markdown punctuation (backslash, backtick, ``* _ [ ] |``) escaped
+with a backslash, so a service called ``<script>alert(1)</script>`` stays text in any
+Markdown renderer.
 """
 
 from __future__ import annotations

@@ -36,6 +36,9 @@ __all__ = [
 #: Groups per level in the attribution table.
 TOP_GROUPS = 5
 
+#: Most groups drawn as their own line on the reliability plot.
+MAX_PLOTTED_GROUPS = 6
+
 _DECISION_COLOUR = {"page": "red", "ticket": "amber", "none": "green"}
 
 
@@ -73,6 +76,9 @@ def coverage_section(
             tuple((g, fmt(n[g]), *(cells.get(lv, "-") for lv in levels))
                   for g, cells in per.items()),
             (False, True, *([False] * len(levels)))))
+    # one line per group is readable for a few groups; the table holds them all
+    n_groups = len({r.group for r in report.scope("group")})
+    scope = "group" if 0 < n_groups <= MAX_PLOTTED_GROUPS else "overall"
     bad = [r for r in report.scope("group") if r.verdict not in ("calibrated", "no data")]
     notes = tuple(f"{by} {r.group}: {r.level:.0%} intervals {r.verdict} "
                   f"({r.coverage:.0%} of {r.n} rows)" for r in bad[:10])
@@ -87,7 +93,7 @@ def coverage_section(
         "their error bars; below it the intervals are too narrow (over-confident), above "
         "it too wide.",
         facts, (Figure("reliability", "Reliability: nominal against empirical coverage",
-                       report.plot()),), tuple(tables), notes,
+                       report.plot(scope=scope)),), tuple(tables), notes,
         status="green" if report.calibrated else "amber",
         status_text="calibrated" if report.calibrated else "miscalibrated")
 
@@ -101,11 +107,13 @@ def slo_section(
     result = forecast_burn(fit, slo, observed, future, random_seed=random_seed)
     decision = result.decision
     remaining = result.budget_remaining()
+    window, probability, when = result.describe()
     facts = (("decision", f"{decision.level.upper()}: {decision.reason}"),
-             ("P(budget exhausted)", f"{result.p_exhaust:.3f} (MC s.e. "
-                                     f"{result.p_exhaust_mc_se:.3f})"),
-             ("budget left at the end (median)", f"{remaining['q0.5']:.1%}"),
-             *((f"forecast {i + 1}", line) for i, line in enumerate(result.describe())))
+             ("probability", probability),
+             ("time to exhaustion", when.removeprefix("time to exhaustion: ")),
+             ("budget left at the forecast end", f"median {remaining['q0.5']:.1%} "
+              f"(90% interval {remaining['q0.05']:.1%} to {remaining['q0.95']:.1%})"),
+             ("window", window))
     horizons = table_from_frame(
         result.to_frame(), "P(exhausted by) each horizon and the forward burn rate "
         "(1 = spending the budget exactly by the window end)",

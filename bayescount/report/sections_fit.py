@@ -42,7 +42,7 @@ _FAMILIES = {
 
 
 def default_level(fit: Fit) -> str | None:
-    """The level the report breaks results down by.
+    """Return the level the report breaks results down by.
 
     The level above the innermost of a nested hierarchy (``service`` of region →
     service → node), the only level of a one-level model, the first of crossed
@@ -165,7 +165,7 @@ def model_section(fit: Fit) -> Section:
 
 # --------------------------------------------------------------------------- gate
 def gate_section(fit: Fit, gate: Gate) -> Section:
-    """The convergence gate: colour, reasons and the table of checks."""
+    """Build the convergence gate section: colour, reasons and the table of checks."""
     c = fit.convergence
     frame = c.to_frame().reset_index()
     table = table_from_frame(frame, "Convergence checks (rank-normalised R-hat and ESS, "
@@ -202,23 +202,23 @@ def ppc_section(fit: Fit, *, by: str | None, max_draws: int, random_seed: int) -
                                   f"{by} groups the checks fit worst", figure_of(pc)))
     figures.append(Figure("ppc_statistics", "Every checked statistic against its "
                           "predictive interval", check.plot()))
-    facts = (("verdict", "no check flagged" if check.passed else
-              f"{len(check.problems)} issue(s) flagged"),
-             ("Pearson χ²/df", fmt(check.residuals.pearson_dispersion)
-              if hasattr(check.residuals, "pearson_dispersion") else "-"),
-             ("calibration ratio (observed / expected)",
-              fmt(check.residuals.calibration_ratio)))
-    notes = tuple(s.verdict for s in ppc.flagged) + tuple(check.residuals.problems)
+    residuals = check.residuals
+    notes = tuple(s.verdict for s in ppc.flagged) + tuple(residuals.problems)
+    lo, hi = residuals.dispersion_band
+    facts = (("verdict", f"{len(notes)} check(s) flagged" if notes else "no check flagged"),
+             ("Pearson χ²/df", f"{residuals.dispersion_statistic:.3f} (band {lo:.2f}-{hi:.2f})"),
+             ("calibration ratio (observed / expected)", f"{residuals.calibration_ratio:.3f}"),
+             ("replicates", fmt(ppc.n_draws)))
     return Section(
         "ppc", "Posterior predictive checks",
         "Replicated data drawn from the fitted model set against the observed counts. "
         "In a rootogram the bars (observed frequencies, square-root scale) hang from the "
         "predicted curve: bars ending below zero or far above it show counts the model "
         "gets wrong. p-values near 0 or 1 mean the model under- or over-predicts a "
-        "statistic.",
+        "statistic; flags are Benjamini-Hochberg adjusted over every p-value of the check.",
         facts, tuple(figures), (table,), notes,
-        status="green" if check.passed else "amber",
-        status_text="no flags" if check.passed else f"{len(check.problems)} flagged")
+        status="amber" if notes else "green",
+        status_text=f"{len(notes)} flagged" if notes else "no flags")
 
 
 # ------------------------------------------------------------------------ pooling
@@ -250,7 +250,7 @@ def pooling_section(fit: Fit, *, level: str, random_seed: int) -> Section:
         "pooling", f"Pooling: how far each {level} was pulled toward its "
         f"{pooling.parent_level}",
         "Shrinkage 0 % means the model kept the group's own rate; 100 % means it used the "
-        f"parent's. Groups with little data are pulled furthest: that is partial pooling "
+        "parent's. Groups with little data are pulled furthest: that is partial pooling "
         "doing its job, not a bug. Shrinkage is left out for groups without events and "
         "where raw and parent rates agree within 5 %.",
         tuple(facts), (Figure("pooling", "Raw against posterior rate per group",
