@@ -11,6 +11,7 @@ The public API, in the order data flows::
     forecast_burn, detect_anomalies  decisions: SLO burn, anomaly flags,
     attribute_incident, forecast_capacity   postmortem attribution, capacity
     save, load                       write a fit to one file, read it back
+    report                           one HTML or Markdown report of a fit
 
 Names are imported on first use (PEP 562), so ``import bayescount`` and the command
 line's ``--help`` do not pay for PyMC, PyTensor and ArviZ until something needs them.
@@ -49,6 +50,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ObservedSoFar": ("bayescount.forecast", "ObservedSoFar"),
     "Prediction": ("bayescount.inference", "Prediction"),
     "Priors": ("bayescount.models", "Priors"),
+    "ReportResult": ("bayescount.report", "ReportResult"),
     "SLOSpec": ("bayescount.forecast", "SLOSpec"),
     "SamplerConfig": ("bayescount.inference", "SamplerConfig"),
     "Seasonality": ("bayescount.prep", "Seasonality"),
@@ -68,6 +70,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "load_openslo": ("bayescount.forecast", "load_openslo"),
     "mask_incident": ("bayescount.forecast", "mask_incident"),
     "read_table": ("bayescount.io", "read_table"),
+    "report": ("bayescount.report", "report"),
     "save": ("bayescount.io", "save_fit"),
     "scale_traffic": ("bayescount.forecast", "scale_traffic"),
     "select_family": ("bayescount.checks", "select_family"),
@@ -104,6 +107,7 @@ __all__ = [
     "ObservedSoFar",
     "Prediction",
     "Priors",
+    "ReportResult",
     "SLOSpec",
     "SamplerConfig",
     "Seasonality",
@@ -123,6 +127,7 @@ __all__ = [
     "load_openslo",
     "mask_incident",
     "read_table",
+    "report",
     "save",
     "scale_traffic",
     "select_family",

@@ -54,6 +54,7 @@ def test_load_is_the_fit_file_reader():
 SUBPACKAGES = (
     "bayescount.checks",
     "bayescount.cli",
+    "bayescount.demo",
     "bayescount.exceptions",
     "bayescount.forecast",
     "bayescount.inference",
@@ -63,6 +64,7 @@ SUBPACKAGES = (
     "bayescount.multiplicity",
     "bayescount.plots",
     "bayescount.prep",
+    "bayescount.report",
     "bayescount.results",
     "bayescount.testing",
 )

@@ -15,7 +15,16 @@ predictive draws only), then lay them out with Jinja2 templates
     content             Section, Table, Figure: the format-free content
     render              templates -> HTML (autoescaped) or Markdown (escaped), files
     inputs              SLO specs, incident windows, scenarios from text or objects
+
+``bayescount.report(fit, ...)`` is the function :func:`report`. Python binds the name
+``report`` of the ``bayescount`` package to this subpackage as soon as any of its
+modules is imported, so the subpackage itself is callable and forwards to
+:func:`report`: ``bc.report(fit, out="report.html")`` works either way.
 """
+
+import sys as _sys
+import types as _types
+from typing import Any as _Any
 
 from bayescount.report.build import SECTIONS, ReportResult, report
 from bayescount.report.gate import Gate, convergence_gate
@@ -30,3 +39,13 @@ __all__ = [
     "pooling_table",
     "report",
 ]
+
+
+class _CallableModule(_types.ModuleType):
+    """The ``bayescount.report`` package, callable as :func:`report` (see the module docstring)."""
+
+    def __call__(self, *args: _Any, **kwargs: _Any) -> ReportResult:
+        return report(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

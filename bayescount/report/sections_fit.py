@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from bayescount.checks.ppc import check_model
+from bayescount.inference.draws import label_variable
 from bayescount.inference.fit import Fit
 from bayescount.plots.rootogram import plot_rootogram
 from bayescount.report.content import Figure, Section, Table, fmt, table_from_frame
@@ -196,8 +197,8 @@ def ppc_section(fit: Fit, *, by: str | None, max_draws: int, random_seed: int) -
         worst = (groups.groupby("group")["p_two_sided"].min().sort_values()
                  .index[:WORST_GROUPS].tolist())
         if worst:
-            pc = plot_rootogram(fit, by=by, var_names=worst, max_draws=min(max_draws, 500),
-                                random_seed=random_seed)
+            pc = plot_rootogram(fit, by=by, var_names=[label_variable(g) for g in worst],
+                                max_draws=min(max_draws, 500), random_seed=random_seed)
             figures.append(Figure("rootogram_worst", f"Rootograms of the {len(worst)} "
                                   f"{by} groups the checks fit worst", figure_of(pc)))
     figures.append(Figure("ppc_statistics", "Every checked statistic against its "
