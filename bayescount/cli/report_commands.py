@@ -6,8 +6,8 @@ coverage with ``--data``; SLO burn with ``--slo``, ``--observed`` and ``--future
 anomalies with ``--incident-data`` (else ``--data``); incident attribution with
 ``--incident``; capacity with ``--scenario`` (base windows: ``--future``, else ``--data``).
 
-Heavy libraries (pandas, PyMC, ArviZ) are imported inside the handler, so ``--help``
-and argument errors stay fast.
+Progress is shown on a terminal, not under ``CI``. Heavy libraries (pandas, PyMC,
+ArviZ) are imported inside the handler, so ``--help`` and argument errors stay fast.
 """
 
 from __future__ import annotations
@@ -38,28 +38,31 @@ File formats of SOFAR and FUTURE: see 'bayescount slo --help'.
 def _run(args: argparse.Namespace) -> int:
     from bayescount.io import load_fit, read_table
     from bayescount.io.tables import label_columns
-    from bayescount.report import report
+    from bayescount.report import SECTIONS, report
+    from bayescount.report.progress import progress_steps
 
     fit = load_fit(args.fit)
 
     def table(name: str | None):
         return read_table(name, text_columns=label_columns(fit)) if name else None
 
-    result = report(
-        fit,
-        holdout=table(args.data),
-        slo=args.slo,
-        observed=table(args.observed),
-        future=table(args.future),
-        incident=args.incident,
-        incident_data=table(args.incident_data),
-        scenario=args.scenario,
-        out=args.out,
-        by=args.by,
-        title=args.title,
-        max_draws=args.max_draws,
-        random_seed=args.seed,
-    )
+    with progress_steps(len(SECTIONS) + 1) as step:
+        result = report(
+            fit,
+            holdout=table(args.data),
+            slo=args.slo,
+            observed=table(args.observed),
+            future=table(args.future),
+            incident=args.incident,
+            incident_data=table(args.incident_data),
+            scenario=args.scenario,
+            out=args.out,
+            by=args.by,
+            title=args.title,
+            max_draws=args.max_draws,
+            random_seed=args.seed,
+            progress=step,
+        )
     print(result.path)
     for figure in result.figures:
         print(figure)

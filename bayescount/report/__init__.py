@@ -15,6 +15,7 @@ predictive draws only), then lay them out with Jinja2 templates
     content             Section, Table, Figure: the format-free content
     render              templates -> HTML (autoescaped) or Markdown (escaped), files
     inputs              SLO specs, incident windows, scenarios from text or objects
+    progress            progress_steps: a rich progress bar, quiet under CI
 
 ``bayescount.report(fit, ...)`` is the function :func:`report`. Python binds the name
 ``report`` of the ``bayescount`` package to this subpackage as soon as any of its
@@ -31,10 +32,10 @@ from bayescount.report.gate import Gate, convergence_gate
 from bayescount.report.pooling import Pooling, pooling_table
 
 __all__ = [
-    "SECTIONS",
     "Gate",
     "Pooling",
     "ReportResult",
+    "SECTIONS",
     "convergence_gate",
     "pooling_table",
     "report",

@@ -28,7 +28,7 @@ import pandas as pd
 
 from bayescount.inference.draws import draw_subset
 from bayescount.inference.fit import as_fit
-from bayescount.results import json_safe
+from bayescount.results import html_block, json_safe
 
 if TYPE_CHECKING:
     import matplotlib.figure
@@ -97,6 +97,10 @@ class Pooling:
         return json_safe({"level": self.level, "parent_level": self.parent_level,
                           "prob": self.prob, "unit": self.unit, "n_draws": self.n_draws,
                           "groups": self.table})
+
+    def _repr_html_(self) -> str:
+        return html_block(f"Pooling of {self.level} toward {self.parent_level}", self.table,
+                          [f"rates per {self.unit or 'exposure unit'}; {self.n_draws} draws"])
 
     def plot(self, top: int = 30) -> matplotlib.figure.Figure:
         """Dot plot: raw rate (hollow), posterior rate with interval (filled), parent (bar).

@@ -51,3 +51,14 @@ def test_the_thresholds_just_passed_are_amber_not_green():
     edge = dataclasses.replace(GOOD, max_rhat=1.01, min_ess_bulk=400.0)
     assert edge.passed
     assert convergence_gate(edge).colour == "amber"
+
+
+def test_progress_is_quiet_under_ci(monkeypatch, capsys):
+    from bayescount.report.progress import progress_enabled, progress_steps
+
+    monkeypatch.setenv("CI", "1")
+    assert not progress_enabled()
+    with progress_steps(2) as step:
+        step("one")
+        step("two")
+    assert capsys.readouterr().out == ""
