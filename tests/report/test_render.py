@@ -51,8 +51,7 @@ def test_markdown_has_the_same_sections_and_png_figures_beside_it(full_markdown,
     assert len(re.findall(r"!\[", text)) == len(result.figures) == text.count(".png)")
     html_titles = re.findall(r"<h2>([^<]+)", full_html[1])
     md_titles = re.findall(r"^## (.+)$", text, re.M)
-    assert [t.strip() for t in html_titles] == [
-        re.sub(r" \((GREEN|AMBER|RED): .*\)$", "", t).replace("\\", "") for t in md_titles]
+    assert [t.strip() for t in html_titles] == [t.replace("\\", "") for t in md_titles]
 
 
 def test_markdown_escapes_the_label(full_markdown):
