@@ -30,6 +30,9 @@ from bayescount.report.content import Figure, Section
 
 __all__ = ["markdown_escape", "render_html", "render_markdown", "write_report"]
 
+#: Figures wider than this (inches) scroll sideways on a phone instead of shrinking.
+WIDE_INCHES = 8.5
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
 
 
@@ -124,9 +127,12 @@ def render_html(title: str, subtitle: str, sections: Sequence[Section], gate: st
     -------
     str
     """
-    sources = {id(f): _svg(f.figure) for f in _all_figures(sections)}
+    figures = _all_figures(sections)
+    # figures wider than WIDE_INCHES keep a legible size on a phone and scroll sideways
+    wide = {id(f) for f in figures if f.figure.get_size_inches()[0] > WIDE_INCHES}
+    sources = {id(f): _svg(f.figure) for f in figures}
     template = _environment("html").get_template("report.html.j2")
-    return template.render(_context(title, subtitle, sections, gate, sources))
+    return template.render(_context(title, subtitle, sections, gate, sources) | {"wide": wide})
 
 
 def render_markdown(
