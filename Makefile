@@ -13,17 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-DEMO_DATA := data/example_fleet
-
+# Fits the example fleet, checks it, forecasts with it; writes out/report.html and the fit.
 demo: $(STAMP)
-	mkdir -p out
-	$(BIN)/bayescount fit $(DEMO_DATA)/fleet.csv --counts errors --exposure requests \
-		--exposure-unit requests --time timestamp --group region --group service --group node \
-		--family negative_binomial --seasonality daily --seed 1 --out out/fleet_fit.nc
-	$(BIN)/bayescount check out/fleet_fit.nc
-	$(BIN)/bayescount predict out/fleet_fit.nc --data $(DEMO_DATA)/next_hour.csv \
-		--quantiles 0.05,0.5,0.95 --out out/next_hour_forecast.csv
-	@echo "Forecast of the next hour written to out/next_hour_forecast.csv"
+	$(BIN)/bayescount demo --out out
 
 PROMETHEUS := .cache/prometheus/usr/bin/prometheus
 

@@ -12,6 +12,7 @@ The public API, in the order data flows::
     attribute_incident, forecast_capacity   postmortem attribution, capacity
     save, load                       write a fit to one file, read it back
     read_table, read_prometheus      read counts from CSV/Parquet or a Prometheus server
+    report                           one HTML or Markdown report of a fit
 
 Names are imported on first use (PEP 562), so ``import bayescount`` and the command
 line's ``--help`` do not pay for PyMC, PyTensor and ArviZ until something needs them.
@@ -50,6 +51,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ObservedSoFar": ("bayescount.forecast", "ObservedSoFar"),
     "Prediction": ("bayescount.inference", "Prediction"),
     "Priors": ("bayescount.models", "Priors"),
+    "ReportResult": ("bayescount.report", "ReportResult"),
     "SLOSpec": ("bayescount.forecast", "SLOSpec"),
     "SamplerConfig": ("bayescount.inference", "SamplerConfig"),
     "Seasonality": ("bayescount.prep", "Seasonality"),
@@ -75,6 +77,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "prometheus_rules": ("bayescount.export", "prometheus_rules"),
     "read_prometheus": ("bayescount.io", "read_prometheus"),
     "read_table": ("bayescount.io", "read_table"),
+    "report": ("bayescount.report", "report"),
     "save": ("bayescount.io", "save_fit"),
     "scale_traffic": ("bayescount.forecast", "scale_traffic"),
     "select_family": ("bayescount.checks", "select_family"),
@@ -111,6 +114,7 @@ __all__ = [
     "ObservedSoFar",
     "Prediction",
     "Priors",
+    "ReportResult",
     "SLOSpec",
     "SamplerConfig",
     "Seasonality",
@@ -136,6 +140,7 @@ __all__ = [
     "prometheus_rules",
     "read_prometheus",
     "read_table",
+    "report",
     "save",
     "scale_traffic",
     "select_family",

@@ -55,6 +55,7 @@ SUBPACKAGES = (
     "bayescount.checks",
     "bayescount.constants",
     "bayescount.cli",
+    "bayescount.demo",
     "bayescount.exceptions",
     "bayescount.forecast",
     "bayescount.inference",
@@ -64,6 +65,7 @@ SUBPACKAGES = (
     "bayescount.multiplicity",
     "bayescount.plots",
     "bayescount.prep",
+    "bayescount.report",
     "bayescount.results",
     "bayescount.testing",
 )

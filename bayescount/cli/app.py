@@ -12,10 +12,12 @@ from bayescount.cli import (
     aggregate_commands,
     backtest_commands,
     check_commands,
+    demo_commands,
     export_commands,
     forecast_commands,
     model_commands,
     pull_commands,
+    report_commands,
 )
 from bayescount.exceptions import BayescountError, BayescountWarning
 
@@ -27,7 +29,7 @@ EXIT_USAGE = 2
 #: Modules that register subcommands: each has ``register(subparsers)``.
 COMMAND_MODULES = [
     model_commands, check_commands, backtest_commands, forecast_commands,
-    pull_commands, aggregate_commands, export_commands,
+    report_commands, demo_commands, pull_commands, aggregate_commands, export_commands,
 ]
 
 

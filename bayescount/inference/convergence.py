@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,7 +17,8 @@ from bayescount.exceptions import ConvergenceWarning, SpecError
 
 __all__ = [
     "AMBER_ESS_FACTOR",
-    "AMBER_RHAT_MARGIN",
+    "AMBER_BFMI_FACTOR",
+    "AMBER_RHAT_SHARE",
     "ConvergenceReport",
     "ConvergenceThresholds",
     "check_convergence",
@@ -24,8 +26,10 @@ __all__ = [
     "gate_html",
 ]
 
-#: A passed gate is amber when R-hat is within this of its limit (1.005 for 1.01).
-AMBER_RHAT_MARGIN = 0.005
+#: A passed gate is amber when R-hat exceeds ``1 + AMBER_RHAT_SHARE * (max_rhat - 1)`` (1.008).
+AMBER_RHAT_SHARE = 0.8
+#: A passed gate is amber when the smallest E-BFMI is below this multiple of its minimum.
+AMBER_BFMI_FACTOR = 1.5
 #: A passed gate is amber when an ESS is below this multiple of its minimum (500 for 400).
 AMBER_ESS_FACTOR = 1.25
 #: CSS colours of the gate badge.
@@ -246,12 +250,17 @@ def gate_colour(convergence: ConvergenceReport) -> tuple[str, tuple[str, ...]]:
     """Return the convergence gate as a traffic light, with the reasons for its colour.
 
     * ``"red"``: the gate failed (:attr:`ConvergenceReport.passed` is false); the
-      reasons are its problems.
-    * ``"amber"``: it passed with warnings: some divergent transitions (allowed by the
-      thresholds), some draws at the maximum tree depth, R-hat within
-      :data:`AMBER_RHAT_MARGIN` of its limit, or a bulk or tail ESS below
-      :data:`AMBER_ESS_FACTOR` times its minimum.
-    * ``"green"``: it passed cleanly; no reasons.
+      reasons are its problems, each with the likely fix.
+    * ``"amber"``: it passed with warnings: divergent transitions that the thresholds
+      tolerate, draws at the maximum tree depth, R-hat above
+      ``1 + AMBER_RHAT_SHARE * (max_rhat - 1)`` (1.008 by default), a bulk or tail ESS
+      below ``AMBER_ESS_FACTOR * min_ess`` (500), an E-BFMI below
+      ``AMBER_BFMI_FACTOR * min_bfmi`` (0.45), or thresholds looser than the defaults
+      (tiny or test fits). Usable; rerun longer before a decision that matters.
+    * ``"green"``: it passed with room to spare; no reasons.
+
+    The one rule for the colour everywhere (Jupyter, the CLI, reports). Thresholds
+    default to Vehtari et al. (2021): R-hat <= 1.01, bulk and tail ESS >= 400.
 
     Parameters
     ----------
@@ -267,21 +276,38 @@ def gate_colour(convergence: ConvergenceReport) -> tuple[str, tuple[str, ...]]:
     if not convergence.passed:
         return "red", tuple(convergence.problems)
     t = convergence.thresholds
-    reasons = []
+    out = []
     if convergence.divergences > 0:
-        reasons.append(f"{convergence.divergences} divergent transitions of "
-                       f"{convergence.n_draws} draws (allowed up to {t.max_divergences})")
+        out.append(f"{convergence.divergences} divergent transitions of "
+                   f"{convergence.n_draws} draws (tolerated up to {t.max_divergences}); "
+                   "raise target_accept.")
+    if convergence.max_rhat > 1 + AMBER_RHAT_SHARE * (t.max_rhat - 1):
+        out.append(f"R-hat up to {convergence.max_rhat:.3f}, close to the limit "
+                   f"{t.max_rhat:g} ({', '.join(convergence.worst_rhat)}); run more draws.")
+    ess = min(convergence.min_ess_bulk, convergence.min_ess_tail)
+    if math.isfinite(ess) and ess < AMBER_ESS_FACTOR * t.min_ess:
+        out.append(f"ESS as low as {ess:.0f}, close to the limit {t.min_ess:g} "
+                   f"({', '.join(convergence.worst_ess)}); run more draws.")
     if convergence.treedepth_fraction > 0:
-        reasons.append(f"{convergence.treedepth_fraction:.1%} of draws hit the maximum tree "
-                       "depth")
-    if convergence.max_rhat > t.max_rhat - AMBER_RHAT_MARGIN:
-        reasons.append(f"R-hat {convergence.max_rhat:.3f} is close to its limit {t.max_rhat} "
-                       f"({', '.join(convergence.worst_rhat)})")
-    low_ess = min(convergence.min_ess_bulk, convergence.min_ess_tail)
-    if low_ess < AMBER_ESS_FACTOR * t.min_ess:
-        reasons.append(f"ESS {low_ess:.0f} is close to its minimum {t.min_ess:g} "
-                       f"({', '.join(convergence.worst_ess)})")
-    return ("amber" if reasons else "green"), tuple(reasons)
+        out.append(f"{convergence.treedepth_fraction:.1%} of draws hit the maximum tree "
+                   "depth.")
+    bfmi = convergence.min_bfmi
+    if math.isfinite(bfmi) and bfmi < AMBER_BFMI_FACTOR * t.min_bfmi:
+        out.append(f"E-BFMI {bfmi:.2f}, close to the limit {t.min_bfmi:g}.")
+    default = ConvergenceThresholds()
+    looser = [
+        name for name, loose in (
+            ("R-hat", t.max_rhat > default.max_rhat),
+            ("ESS", t.min_ess < default.min_ess),
+            ("divergences", t.max_divergences > default.max_divergences),
+            ("tree depth", t.max_treedepth_fraction > default.max_treedepth_fraction),
+            ("E-BFMI", t.min_bfmi < default.min_bfmi),
+        ) if loose
+    ]
+    if looser:
+        out.append(f"The gate ran with looser thresholds than the defaults "
+                   f"({', '.join(looser)}): fine for a quick look, not for a decision.")
+    return ("amber" if out else "green"), tuple(out)
 
 
 def gate_html(convergence: ConvergenceReport) -> str:

@@ -22,11 +22,30 @@ __all__ = [
     "chunked_parameters",
     "draw_subset",
     "fitted_predictions",
+    "label_variable",
     "predictive_tree",
 ]
 
 #: Elements (draws x rows) per block of predictive draws held at once.
 BLOCK_ELEMENTS = 4_000_000
+
+
+def label_variable(label: str) -> str:
+    """Return the DataTree variable name of a group label in :func:`predictive_tree`.
+
+    DataTree variable names cannot hold ``/``; it becomes the look-alike ``∕``
+    (U+2215 DIVISION SLASH), so ``"a/b"`` still reads as such in plot titles.
+
+    Parameters
+    ----------
+    label : str
+        A group label.
+
+    Returns
+    -------
+    str
+    """
+    return str(label).replace("/", "\u2215")
 
 
 def draw_subset(posterior: xr.Dataset, max_draws: int | None) -> xr.Dataset:
@@ -164,8 +183,9 @@ def predictive_tree(
 
     Without ``by`` both groups hold one variable named after the counts column over
     dim ``obs``. With ``by`` (a group level) they hold one variable per label of that
-    level, each over its own ``obs_<label>`` dim, so arviz-plots draws one panel per
-    label. At most ``max_draws`` draws are kept (held in memory at once).
+    level (named by :func:`label_variable`), each over its own ``obs_<label>`` dim, so
+    arviz-plots draws one panel per label. At most ``max_draws`` draws are kept (held in
+    memory at once).
 
     Parameters
     ----------
@@ -209,8 +229,9 @@ def predictive_tree(
         pp_vars, obs_vars = {}, {}
         for label in sorted(set(labels)):
             idx = np.flatnonzero(labels == label)
-            dim = f"obs_{label}"
-            pp_vars[label] = draws.isel(obs=idx).rename(obs=dim).drop_vars(dim)
-            obs_vars[label] = xr.DataArray(y[idx], dims=dim)
+            name = label_variable(label)
+            dim = f"obs_{name}"
+            pp_vars[name] = draws.isel(obs=idx).rename(obs=dim).drop_vars(dim)
+            obs_vars[name] = xr.DataArray(y[idx], dims=dim)
         pp, obs = xr.Dataset(pp_vars), xr.Dataset(obs_vars)
     return xr.DataTree.from_dict({"posterior_predictive": pp, "observed_data": obs})

@@ -73,9 +73,10 @@ def plot_reliability(
     for i, (label, rows) in enumerate(series.items()):
         rows = sorted(rows, key=lambda r: r.level)
         cov = np.array([r.coverage for r in rows])
-        err = np.array(
+        # the Wilson band holds the coverage; clip the rounding at k = 0 or k = n
+        err = np.maximum(np.array(
             [[r.coverage - r.lower for r in rows], [r.upper - r.coverage for r in rows]]
-        )
+        ), 0.0)
         overall = label == "overall"
         ax.errorbar(
             [r.level for r in rows],

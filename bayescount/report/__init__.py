@@ -1,0 +1,52 @@
+"""Reports: HTML and Markdown renderings of a fit's typed results. No sampling here.
+
+Functions in this folder take a :class:`~bayescount.Fit` and compute checks and
+forecasts with :mod:`bayescount.checks` and :mod:`bayescount.forecast` (posterior
+predictive draws only), then lay them out with Jinja2 templates
+(``templates/``): one self-contained HTML file, or Markdown with PNG figures beside it.
+
+::
+
+    build               report -> ReportResult (the files, sections and gate colour)
+    gate                convergence_gate: green / amber / red with reasons
+    sections_fit        data, model, gate, posterior predictive checks, pooling
+    sections_decisions  coverage, SLO burn, anomalies, incident attribution, capacity
+    pooling             raw against posterior rate per group (partial pooling)
+    content             Section, Table, Figure: the format-free content
+    render              templates -> HTML (autoescaped) or Markdown (escaped), files
+    inputs              SLO specs, incident windows, scenarios from text or objects
+    progress            progress_steps: a rich progress bar, quiet under CI
+
+``bayescount.report(fit, ...)`` is the function :func:`report`. Python binds the name
+``report`` of the ``bayescount`` package to this subpackage as soon as any of its
+modules is imported, so the subpackage itself is callable and forwards to
+:func:`report`: ``bc.report(fit, out="report.html")`` works either way.
+"""
+
+import sys as _sys
+import types as _types
+from typing import Any as _Any
+
+from bayescount.report.build import SECTIONS, ReportResult, report
+from bayescount.report.gate import Gate, convergence_gate
+from bayescount.report.pooling import Pooling, pooling_table
+
+__all__ = [
+    "Gate",
+    "Pooling",
+    "ReportResult",
+    "SECTIONS",
+    "convergence_gate",
+    "pooling_table",
+    "report",
+]
+
+
+class _CallableModule(_types.ModuleType):
+    """The ``bayescount.report`` package, callable as :func:`report` (see the module docstring)."""
+
+    def __call__(self, *args: _Any, **kwargs: _Any) -> ReportResult:
+        return report(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule
