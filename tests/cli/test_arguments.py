@@ -38,6 +38,8 @@ BASE: dict[str, list[str]] = {
     "pull prometheus": ["--url", "http://localhost:9090", "--counts", "e=x_total",
                         "--start", "2026-01-05T00:00:00Z", "--end", "2026-01-05T01:00:00Z",
                         "--step", "5m", "--out", "c.csv"],
+    "report": ["f.nc", "--out", "r.html"],
+    "demo": [],
     "aggregate": ["e.csv", "--time", "ts", "--out", "c.csv"],
     "rules": ["f.nc", "--errors-metric", "e_total", "--out", "r.yml"],
     "export openmetrics": ["f.nc", "--data", "d.csv", "--out", "o.om"],
