@@ -11,6 +11,7 @@ The public API, in the order data flows::
     forecast_burn, detect_anomalies  decisions: SLO burn, anomaly flags,
     attribute_incident, forecast_capacity   postmortem attribution, capacity
     save, load                       write a fit to one file, read it back
+    make_example_fleet, load_example_fleet   a synthetic fleet with known truth
 
 Names are imported on first use (PEP 562), so ``import bayescount`` and the command
 line's ``--help`` do not pay for PyMC, PyTensor and ArviZ until something needs them.
@@ -37,6 +38,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "CoverageReport": ("bayescount.checks", "CoverageReport"),
     "DataError": ("bayescount.exceptions", "DataError"),
     "DataWarning": ("bayescount.exceptions", "DataWarning"),
+    "ExampleFleet": ("bayescount.examples", "ExampleFleet"),
     "Exponential": ("bayescount.models", "Exponential"),
     "Fit": ("bayescount.inference", "Fit"),
     "FitFileError": ("bayescount.exceptions", "FitFileError"),
@@ -65,7 +67,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "forecast_capacity": ("bayescount.forecast", "forecast_capacity"),
     "future_from_history": ("bayescount.forecast", "future_from_history"),
     "load": ("bayescount.io", "load_fit"),
+    "load_example_fleet": ("bayescount.examples", "load_example_fleet"),
     "load_openslo": ("bayescount.forecast", "load_openslo"),
+    "make_example_fleet": ("bayescount.examples", "make_example_fleet"),
     "mask_incident": ("bayescount.forecast", "mask_incident"),
     "read_table": ("bayescount.io", "read_table"),
     "save": ("bayescount.io", "save_fit"),
@@ -92,6 +96,7 @@ __all__ = [
     "CoverageReport",
     "DataError",
     "DataWarning",
+    "ExampleFleet",
     "Exponential",
     "Fit",
     "FitFileError",
@@ -120,7 +125,9 @@ __all__ = [
     "forecast_capacity",
     "future_from_history",
     "load",
+    "load_example_fleet",
     "load_openslo",
+    "make_example_fleet",
     "mask_incident",
     "read_table",
     "save",

@@ -54,6 +54,7 @@ def test_load_is_the_fit_file_reader():
 SUBPACKAGES = (
     "bayescount.checks",
     "bayescount.cli",
+    "bayescount.examples",
     "bayescount.exceptions",
     "bayescount.forecast",
     "bayescount.inference",
