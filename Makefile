@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench notebooks clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or 3.13 is required (python3.12 not found)"; exit 1; }
@@ -44,6 +44,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_fit.py
+
+# Re-execute every notebook in place, outputs and figures included (BAYESCOUNT_NOTEBOOK_SIZE=full
+# by default; notebooks/_build.py rewrites their sources).
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/_execute.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
