@@ -150,8 +150,9 @@ rows = history[history["service"] == SERVICE]
 sofar = (rows.groupby("timestamp", as_index=False)[["requests", "errors"]].sum()
          .rename(columns={"timestamp": "time", "requests": "total", "errors": "bad"}))
 observed = bc.ObservedSoFar.from_frame(sofar, SLO)
-print(f"{SERVICE}: {observed.bad:.0f} errors in {observed.total:.0f} requests over "
-      f"{observed.elapsed} of the window; now = {observed.now}")'''),
+print(f"{SERVICE}: {observed.bad:.0f} errors in {observed.total:.0f} requests over the "
+      f"first {observed.elapsed / pd.Timedelta('1D'):g} days of the window; "
+      f"now = {observed.now}")'''),
         md('''
 ## What the dashboards show
 The observed burn rate per hour: the error ratio over the budget's (1 − 0.9995). A burn rate of 1
@@ -294,6 +295,20 @@ true_excess = pd.Series(
     fleet.truth.expected_errors(window) - fleet.truth.expected_errors(window, incident=False),
     index=window.index).groupby(window["service"]).sum()
 true_excess[true_excess > 0].rename("true excess (mean)")'''),
+        md('''
+## Incident, or something that was already there?
+A service with excess errors *before* the incident window too has a level shift that started
+earlier (a deploy, a config change): part of the background, not of this incident. The same
+attribution over 08:00-10:00:
+'''),
+        code('''
+before = bc.attribute_incident(fit, data, data["timestamp"].min(), START, prob=0.9)
+earlier = before.table[before.table["level"] == "service"].set_index("group")
+ratio_before = (earlier["observed"] / earlier["expected"]).rename("observed / expected")
+already = set(earlier.index[earlier["significant"]])
+columns = ["observed", "expected", "excess", "excess_lower", "excess_upper", "significant"]
+earlier.assign(ratio=ratio_before).sort_values("excess", ascending=False).head(5)[
+    [*columns, "ratio"]]'''),
         md('## The postmortem finding'),
         code('''
 services = attribution.table[attribution.table["level"] == "service"]
@@ -304,7 +319,10 @@ if hits.empty:
 else:
     top = hits.iloc[0]
     share = top["excess"] / services.loc[services["excess"] > 0, "excess"].sum()
-    others = ", ".join(f"`{g}`" for g in hits["group"].iloc[1:]) or "none"
+    others = ", ".join(
+        f"`{g}` (already x{ratio_before[g]:.1f} before 10:00: a level shift, not this "
+        "incident)" if g in already
+        else f"`{g}`" for g in hits["group"].iloc[1:]) or "none"
     finding = (
         f"**Attribute the incident to `{top['group']}`**: {top['observed']:.0f} errors against "
         f"{top['expected']:.0f} expected, an excess of {top['excess']:.0f} "
@@ -336,7 +354,7 @@ Base day: tomorrow's traffic (`future.csv`: every node's requests of the same ho
 from bayescount.forecast import NewRegion, Traffic
 
 fleet = bc.load_example_fleet()
-LIMIT = 400          # errors per region-hour that page the region's on-call
+LIMIT = 500          # errors per region-hour that page the region's on-call
 RISK = 0.05
 base = fleet.future  # one day of hourly windows, every node, requests only
 base.groupby("region")["requests"].sum().rename("requests tomorrow")'''),
@@ -353,14 +371,20 @@ capacity.plot(level="region");'''),
         md('## The capacity decision'),
         code('''
 regions = table[table["level"] == "region"].set_index(["scenario", "group"])
-grown = regions.xs(Traffic(1.3).label)
+today, grown = regions.xs("current"), regions.xs(Traffic(1.3).label)
 lines = []
 for region, row in grown.iterrows():
     verdict = ("**needs work before the growth**" if row["p_exceed"] > RISK
                else "takes the growth")
     lines.append(f"- `{region}` {verdict}: peak-hour errors at x1.3 median {row['q0.5']:.0f} "
                  f"(90% {row['q0.05']:.0f}-{row['q0.95']:.0f}), P(> {LIMIT}) = "
-                 f"{row['p_exceed']:.3f}; safe up to x{row['max_multiplier']:.2f} traffic.")
+                 f"{row['p_exceed']:.3f} (today {today.loc[region, 'p_exceed']:.3f}); safe up "
+                 f"to x{today.loc[region, 'max_multiplier']:.2f} today's traffic.")
+new = regions.xs(NewRegion("r4", like="r1").label).loc["r4"]
+lines.append(f"- a new region like `r1` would peak at median {new['q0.5']:.0f} errors an hour "
+             f"(90% {new['q0.05']:.0f}-{new['q0.95']:.0f}, P(> {LIMIT}) = "
+             f"{new['p_exceed']:.2f}): wide, because a new region's effect is drawn from the "
+             "spread of the regions we have.")
 at_risk = grown.index[grown["p_exceed"] > RISK].tolist()
 head = (f"**Act on {', '.join(f'`{r}`' for r in at_risk)}** before traffic grows 30 %: lower "
         f"their error rate, add capacity or move the paging limit."
