@@ -15,17 +15,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).parent
 
-SETUP = '''\
-import os
-from pathlib import Path
-
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-from IPython.display import Markdown, display
-
-import bayescount as bc
-
+KNOB = '''
 %config InlineBackend.figure_formats = ["png"]
 plt.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72})
 SIZE = os.environ.get("BAYESCOUNT_NOTEBOOK_SIZE", "full")  # "small" in CI: 2 short chains
@@ -33,6 +23,24 @@ SAMPLER = {"small": {"draws": 150, "tune": 150, "chains": 2},
            "full": {"draws": 1000, "tune": 1000, "chains": 4}}[SIZE]
 GATE = (bc.ConvergenceThresholds() if SIZE == "full"
         else bc.ConvergenceThresholds(max_rhat=1.1, min_ess=50))  # short chains: looser gate'''
+
+
+def setup(*, path: bool = False, numpy: bool = False, pandas: bool = True,
+          extra: str = "") -> str:
+    """Return the first code cell: the imports the notebook uses and the size knob."""
+    lines = ["import os"]
+    if path:
+        lines.append("from pathlib import Path")
+    lines += ["", "import matplotlib.pyplot as plt"]
+    if numpy:
+        lines.append("import numpy as np")
+    if pandas:
+        lines.append("import pandas as pd")
+    lines += ["from IPython.display import Markdown, display", "", "import bayescount as bc"]
+    if extra:
+        lines.append(extra)
+    return "\n".join(lines) + "\n" + KNOB
+
 
 FLEET_MODEL = '''\
 model = bc.CountModel(
@@ -64,7 +72,7 @@ see its README); `bc.load_example_fleet()` gives the same tables without the fil
 
 `SIZE` is a size knob: CI runs the notebooks with `BAYESCOUNT_NOTEBOOK_SIZE=small`.
 '''),
-        code(SETUP + '''
+        code(setup(path=True) + '''
 
 DATA = Path("..") / "data" / "example_fleet"
 frame = pd.read_csv(DATA / "fleet.csv", parse_dates=["timestamp"])
@@ -137,7 +145,7 @@ service's SLO: 99.95 % of requests succeed over a rolling 28-day window. Three q
 Data: the bundled example fleet (a week of hourly errors and requests for 44 nodes; synthetic, so
 we can check the answers against the truth at the end).
 '''),
-        code(SETUP + '''
+        code(setup() + '''
 
 fleet = bc.load_example_fleet()
 deploy = fleet.truth.deploy              # what the deploy log says: which service, when
@@ -252,7 +260,7 @@ The baseline is a model fitted on the week *before* the incident day, so the inc
 contaminate it (with the incident inside the training data, drop it first with
 `bc.mask_incident`).
 '''),
-        code(SETUP + '''
+        code(setup() + '''
 
 fleet = bc.load_example_fleet()
 START, END = pd.Timestamp("2026-01-06 10:00"), pd.Timestamp("2026-01-06 12:00")  # the ticket
@@ -349,9 +357,7 @@ multiplier that keeps that chance under 5 %. And: what would a new region "like 
 
 Base day: tomorrow's traffic (`future.csv`: every node's requests of the same hours yesterday).
 '''),
-        code(SETUP + '''
-
-from bayescount.forecast import NewRegion, Traffic
+        code(setup(pandas=False, extra="from bayescount.forecast import NewRegion, Traffic") + '''
 
 fleet = bc.load_example_fleet()
 LIMIT = 500          # errors per region-hour that page the region's on-call
@@ -406,7 +412,7 @@ Real telemetry is messier than the example fleet. Here: the NASA Kennedy Space C
 was a burst of 404s at 03:00-04:00. Before trusting the model to page anyone, ask: are its
 intervals honest on hours it has not seen? Then: will the budget last until 14:00?
 '''),
-        code(SETUP + '''
+        code(setup(path=True, numpy=True) + '''
 
 DATA = Path("..") / "data" / "nasa_http" / "nasa_http_19950801_per_minute.csv"
 raw = pd.read_csv(DATA, parse_dates=["minute_start_local_minus0400"])

@@ -222,6 +222,10 @@ class ExampleFleet:
     sofar: pd.DataFrame
     truth: FleetTruth
 
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{name}={len(frame)} rows" for name, frame in self.frames().items())
+        return f"ExampleFleet({sizes}; seed={self.truth.seed})"
+
     def frames(self) -> dict[str, pd.DataFrame]:
         """Return the six tables by file name (without ``.csv``)."""
         return {name: getattr(self, name) for name in FILES}

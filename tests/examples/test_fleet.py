@@ -174,6 +174,11 @@ def test_future_repeats_the_last_day_and_has_no_counts(fleet):
     assert (fleet.future["timestamp"] - pd.Timedelta("1D")).tolist() == last["timestamp"].tolist()
 
 
+def test_repr_is_one_line(fleet):
+    assert repr(fleet) == ("ExampleFleet(fleet=6900 rows, holdout=1056 rows, next_hour=44 rows, "
+                           "future=1056 rows, incident=264 rows, sofar=72 rows; seed=2026)")
+
+
 def test_truth_round_trips_through_json(fleet):
     assert FleetTruth.from_dict(fleet.truth.to_dict()) == fleet.truth
 
