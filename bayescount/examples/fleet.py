@@ -57,6 +57,36 @@ class FleetTruth:
 
     Every effect is on the log error rate; ``exp(intercept)`` is the base rate. Times are
     naive UTC timestamps; windows are half-open ``[start, end)``.
+
+    Attributes
+    ----------
+    seed : int
+        Seed of the simulation.
+    start, history_end : pandas.Timestamp
+        First hour of the history and the end of it (the start of the held-out day).
+    window : str
+        Row length (``"1h"``).
+    intercept, alpha : float
+        Log base rate (errors per request) and the NB2 shape.
+    region_effect, service_effect, node_effect : dict of str to float
+        Group effects on the log rate, summing to zero within their parent.
+    node_traffic : dict of str to float
+        Each node's mean requests per hour before the daily and weekly profiles.
+    rate_daily_amplitude, traffic_daily_amplitude, peak_hour : float
+        Amplitudes of the daily cosines of the log error rate and the log traffic, and
+        the hour (UTC) both peak.
+    weekend_factor : float
+        Traffic multiplier on Saturdays and Sundays.
+    zero_heavy_nodes : tuple of str
+        The standby nodes; ``zero_heavy_share`` is their share of a node's traffic.
+    deploy, incident : dict
+        ``service``, ``start`` (and ``end`` for the incident), ``factor`` on the rate.
+    outage : dict
+        ``service``, ``nodes``, ``start``, ``end``; ``rows: "missing"``.
+    young_region : dict
+        ``region``, ``start`` (its first hour), ``services``.
+    notes : tuple of str
+        The generating equations, in words.
     """
 
     seed: int
