@@ -11,7 +11,7 @@ One simulated world, hourly, region → service → node:
   intercept is ``log(base_rate)``) and ``daily`` is a cosine of amplitude
   ``rate_daily_amplitude`` peaking with the traffic;
 * **zero-heavy nodes**: the last node of every service with five or more nodes is a standby
-  node taking 1 % of a node's traffic, so most of its hours have no error (the zeros come from
+  node taking 5 % of a node's traffic, so most of its hours have no error (the zeros come from
   the low exposure: the negative binomial model is still right for them);
 * **a deploy**: from ``deploy_start`` the error rate of service ``deploy_service`` is
   multiplied by ``deploy_factor`` (and stays so through the held-out day);
@@ -391,7 +391,7 @@ def make_example_fleet(
     sizes = np.bincount(n_parent)
     heavy = [n for i, n in enumerate(nodes)
              if sizes[n_parent[i]] >= 5 and n.endswith(f"-n{sizes[n_parent[i]] - 1}")]
-    zero_share = 0.01
+    zero_share = 0.05
     level[[nodes.index(n) for n in heavy]] *= zero_share
 
     times = pd.date_range(start, end + pd.Timedelta(days=1), freq="h", inclusive="left")

@@ -133,8 +133,8 @@ def test_zero_heavy_nodes_are_mostly_zeros(fleet):
     zeros = fleet.fleet.groupby("node")["errors"].apply(lambda e: (e == 0).mean())
     heavy = list(fleet.truth.zero_heavy_nodes)
     assert heavy == ["r0-s2-n4", "r1-s1-n4", "r2-s3-n5"]
-    assert zeros[heavy].min() > 0.8
-    assert zeros.drop(heavy).max() < 0.5
+    assert zeros[heavy].min() > 0.6
+    assert zeros.drop(heavy).max() < 0.4
 
 
 def test_errors_follow_the_stated_rates_and_dispersion(fleet):
