@@ -13,15 +13,17 @@ One simulated world, hourly, region → service → node:
 * **zero-heavy nodes**: the last node of every service with five or more nodes is a standby
   node taking 5 % of a node's traffic, so most of its hours have no error (the zeros come from
   the low exposure: the negative binomial model is still right for them);
-* **a deploy**: from ``deploy_start`` the error rate of service ``deploy_service`` is
-  multiplied by ``deploy_factor`` (and stays so through the held-out day);
-* **an outage**: the nodes of ``outage_service`` report nothing for four hours — their rows
-  are *missing*, as when a scrape target is down (not rows of zero requests, which a fit
-  would drop with a warning);
+* **a deploy**: from 34 hours before the end of history the error rate of the first service
+  of the third region (``r2-s0``) is multiplied by ``deploy_factor`` (and stays so through
+  the held-out day); ``truth.deploy``;
+* **an outage**: the nodes of the first service (``r0-s0``) report nothing for four hours,
+  09:00-13:00 four days before the end of history — their rows are *missing*, as when a
+  scrape target is down (not rows of zero requests, which a fit would drop with a warning);
+  ``truth.outage``;
 * **a young region** ``r3`` (two services of two nodes) with only the last
   ``young_days`` days of history;
-* **an incident** on the held-out day: service ``incident_service``'s error rate times
-  ``incident_factor`` from 10:00 to 12:00.
+* **an incident** on the held-out day: the error rate of the third service of the second
+  region (``r1-s2``) times ``incident_factor`` from 10:00 to 12:00; ``truth.incident``.
 
 The history ends at ``start + days`` (by default 2026-01-06 00:00); the held-out day follows.
 """
