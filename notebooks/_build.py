@@ -92,6 +92,15 @@ print(model.parameterization_)
 print(model.convergence_)
 model.summary()'''),
         md('''
+## Check the fit
+Posterior predictive checks per region: share of zeros, dispersion, extremes and totals against
+replicated data (Benjamini–Hochberg over all the p-values).
+'''),
+        code('''
+check = bc.check_model(model.fit_, by="region", max_draws=1000)
+print(check)
+check.plot();'''),
+        md('''
 ## Forecast the next hour
 Predictive counts per node, with 90% intervals.
 '''),
@@ -121,11 +130,17 @@ path'''),
         md('## What to do next'),
         code('''
 gate = "passed" if model.convergence_.passed else "FAILED"
-display(Markdown(
-    f"The convergence gate **{gate}** ({SAMPLER['chains']} chains of {SAMPLER['draws']} draws). "
-    + ("The fit can be trusted for the checks and decisions of notebooks 02-04."
-       if model.convergence_.passed else
-       "Do not act on this fit: run longer chains (`SIZE = \\"full\\"`) before using it.")))'''),
+text = (f"The convergence gate **{gate}** ({SAMPLER['chains']} chains of "
+        f"{SAMPLER['draws']} draws).")
+if not model.convergence_.passed:
+    text += " **Do not act on this fit**: run longer chains (`SIZE = \\"full\\"`) first."
+elif check.problems:
+    text += (f" **Use it, but not blindly**: the model check raised {len(check.problems)} "
+             f"issue(s), the first: *{check.problems[0]}* The model misses something there; "
+             "find out what before relying on those groups (notebooks 02 and 03 show how).")
+else:
+    text += " The model check raised no issue: **use the fit** for the decisions of 02-04."
+display(Markdown(text))'''),
     ]
 
 
@@ -336,8 +351,8 @@ else:
         f"{top['expected']:.0f} expected, an excess of {top['excess']:.0f} "
         f"(90% interval {top['excess_lower']:.0f}-{top['excess_upper']:.0f}), "
         f"{share:.0%} of the positive excess of all services. Other significant services: "
-        f"{others}. Anomaly alerts: {len(alerts)} runs on "
-        f"{alerts['series'].nunique() if len(alerts) else 0} series.")
+        f"{others}. Anomaly alerts (2 windows in a row beyond the 99% interval): "
+        f"{len(alerts)}, on {', '.join(f'`{s}`' for s in alerts['series'].unique()) or 'none'}.")
 display(Markdown(finding + f"\\n\\nTruth: `{fleet.truth.incident['service']}` x"
                  f"{fleet.truth.incident['factor']:g}, true excess "
                  f"{true_excess.get(fleet.truth.incident['service'], 0):.0f}."))'''),
