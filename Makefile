@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench docs docs-build clean
+.PHONY: demo test test-fast lint bench docs docs-build notebooks clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or 3.13 is required (python3.12 not found)"; exit 1; }
@@ -45,6 +45,11 @@ docs: $(STAMP)
 
 docs-build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir site
+
+# Re-execute every notebook in place, outputs and figures included (BAYESCOUNT_NOTEBOOK_SIZE=full
+# by default; notebooks/_build.py rewrites their sources).
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/_execute.py
 
 clean:
 	rm -rf $(VENV) out site .pytest_cache

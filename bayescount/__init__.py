@@ -13,6 +13,7 @@ The public API, in the order data flows::
     save, load                       write a fit to one file, read it back
     read_table, read_prometheus      read counts from CSV/Parquet or a Prometheus server
     report                           one HTML or Markdown report of a fit
+    make_example_fleet, load_example_fleet   a synthetic fleet with known truth
 
 Names are imported on first use (PEP 562), so ``import bayescount`` and the command
 line's ``--help`` do not pay for PyMC, PyTensor and ArviZ until something needs them.
@@ -39,6 +40,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "CoverageReport": ("bayescount.checks", "CoverageReport"),
     "DataError": ("bayescount.exceptions", "DataError"),
     "DataWarning": ("bayescount.exceptions", "DataWarning"),
+    "ExampleFleet": ("bayescount.examples", "ExampleFleet"),
     "Exponential": ("bayescount.models", "Exponential"),
     "Fit": ("bayescount.inference", "Fit"),
     "FitFileError": ("bayescount.exceptions", "FitFileError"),
@@ -71,7 +73,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "future_from_history": ("bayescount.forecast", "future_from_history"),
     "grafana_dashboard": ("bayescount.export", "grafana_dashboard"),
     "load": ("bayescount.io", "load_fit"),
+    "load_example_fleet": ("bayescount.examples", "load_example_fleet"),
     "load_openslo": ("bayescount.forecast", "load_openslo"),
+    "make_example_fleet": ("bayescount.examples", "make_example_fleet"),
     "mask_incident": ("bayescount.forecast", "mask_incident"),
     "openmetrics_text": ("bayescount.export", "openmetrics_text"),
     "prometheus_rules": ("bayescount.export", "prometheus_rules"),
@@ -102,6 +106,7 @@ __all__ = [
     "CoverageReport",
     "DataError",
     "DataWarning",
+    "ExampleFleet",
     "Exponential",
     "Fit",
     "FitFileError",
@@ -134,7 +139,9 @@ __all__ = [
     "future_from_history",
     "grafana_dashboard",
     "load",
+    "load_example_fleet",
     "load_openslo",
+    "make_example_fleet",
     "mask_incident",
     "openmetrics_text",
     "prometheus_rules",

@@ -8,12 +8,8 @@ capacity scenario (traffic × 1.3), and writes ``report.html`` and the fit file
 under ``CI`` or when stdout is not a terminal.
 
 Size: ``DEMO_SIZES["full"]`` (default) samples 4 chains × 1,000 draws after 500
-warm-up steps with nutpie's low-rank mass matrix: with the diagonal one the effect of
-the young region ``r3`` (four hours of history) mixes slowly (R-hat 1.010, bulk ESS
-248 at 4 × 500) and the gate fails; the low-rank adaptation passes it at the same
-cost (R-hat 1.009, ESS 2,000 at 4 × 500; at 4 × 1,000 R-hat 1.005, bulk ESS 4,000, tail
-2,622: green). The whole demo takes 164 s of CPU time (fit, checks, forecasts, report),
-so under three minutes of wall time on two idle cores.
+warm-up steps with nutpie's low-rank mass matrix, which mixes the effects of data-poor
+groups (the young region ``r3``, the standby nodes) better than the diagonal one.
 ``"small"`` (2 × 100 after 100; ``BAYESCOUNT_DEMO_SIZE=small`` or
 ``bayescount demo --small``) is for tests and a quick look, and its gate is red.
 """
@@ -28,8 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 from bayescount.count_model import CountModel
-from bayescount.exceptions import DataError, SpecError
-from bayescount.io import read_table, save_fit
+from bayescount.examples import load_example_fleet
+from bayescount.exceptions import SpecError
+from bayescount.io import save_fit
 from bayescount.io.atomic import check_writable
 from bayescount.report.build import SECTIONS as _SECTIONS
 from bayescount.report.build import ReportResult, report
@@ -49,32 +46,15 @@ INCIDENT = "2026-01-06T10:00/2026-01-06T12:00"
 SCENARIO = "traffic=1.3"
 
 _LABELS = ("region", "service", "node")
-_FILES = {"fleet": "fleet.csv", "holdout": "holdout.csv", "sofar": "sofar.csv",
-          "future": "future.csv", "incident": "incident.csv"}
 
 
 def _example_data() -> dict[str, pd.DataFrame]:
-    """Return the example fleet's tables: fleet, holdout, sofar, future, incident.
+    """Return the example fleet's tables: fleet, holdout, sofar, future, incident, next_hour.
 
-    Read from the committed CSV files of ``data/example_fleet/`` (the source checkout's,
-    else the working directory's).
-
-    Raises
-    ------
-    DataError
-        The folder is not found (the message says where it was looked for).
+    The committed sample of ``data/example_fleet/`` in a source checkout, else the same
+    data made by :func:`bayescount.examples.make_example_fleet` (an installed package).
     """
-    here = Path(__file__).resolve().parents[1] / "data" / "example_fleet"
-    folders = [here, Path.cwd() / "data" / "example_fleet"]
-    folder = next((f for f in folders if (f / "fleet.csv").is_file()), None)
-    if folder is None:
-        raise DataError(f"The example fleet was not found in {[str(f) for f in folders]}; "
-                        "run the demo from a clone of the bayescount repository.")
-    tables = {name: read_table(folder / file, text_columns=_LABELS)
-              for name, file in _FILES.items()}
-    for name in ("fleet", "holdout", "future", "incident"):
-        tables[name]["timestamp"] = pd.to_datetime(tables[name]["timestamp"])
-    return tables
+    return load_example_fleet().frames()
 
 
 @dataclass(frozen=True)

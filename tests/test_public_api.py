@@ -56,6 +56,7 @@ SUBPACKAGES = (
     "bayescount.constants",
     "bayescount.cli",
     "bayescount.demo",
+    "bayescount.examples",
     "bayescount.exceptions",
     "bayescount.forecast",
     "bayescount.inference",
