@@ -10,7 +10,8 @@ past windows to compare with what happened), gauges timestamped at the window's 
 labelled with the fit's group columns, and, given a
 :class:`~bayescount.forecast.burn.BurnForecast`, one sample of
 ``<prefix>_slo_exhaust_probability{slo="..."}`` at the forecast's ``now``: the
-probability that the error budget is exhausted by the end of the SLO window.
+probability that the error budget is exhausted by the end of the forecast (the last
+window of the future table given to :func:`~bayescount.forecast.burn.forecast_burn`).
 
 Backfill with ``promtool tsdb create-blocks-from openmetrics FILE DATA_DIR`` and move
 the blocks into the server's data directory (or start the server on it); Grafana then
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from bayescount.exceptions import ColumnNotFoundError, SpecError
-from bayescount.export.rules import _check_labels
+from bayescount.export.rules import _check_labels, _warn_unconverged
 from bayescount.inference.fit import as_fit
 from bayescount.results import DEFAULT_SEED
 
@@ -138,6 +139,7 @@ def openmetrics_text(
         ``data`` lacks the time column.
     """
     fit = as_fit(fit)
+    _warn_unconverged(fit, "expected counts and bands")
     bad = [q for q in quantiles if not 0 < q < 1]
     if bad or len(set(quantiles)) != len(quantiles):
         raise SpecError(f"quantiles must be distinct and in (0, 1), got {list(quantiles)}.")
@@ -170,7 +172,7 @@ def openmetrics_text(
         slo = burn.slo.name or "slo"
         lines += [f"# TYPE {names['exhaust']} gauge",
                   f"# HELP {names['exhaust']} Probability that the SLO's error budget is "
-                  "exhausted by the end of its window (sample at the forecast's start).",
+                  "exhausted by the end of the forecast horizon (sample at the forecast's start).",
                   f"{names['exhaust']}{_labels([('slo', slo)])} {_value(burn.p_exhaust)} "
                   f"{_stamp(burn.now)}"]
     lines.append("# EOF")

@@ -62,7 +62,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayescount.exceptions import DataError, SpecError
+from bayescount._warnings import warn
+from bayescount.exceptions import ConvergenceWarning, DataError, SpecError
 from bayescount.forecast.burn_rules import DEFAULT_MIN_BAD_EVENTS, sre_workbook_rules
 from bayescount.forecast.slo import SLOSpec
 from bayescount.inference.fit import as_fit
@@ -198,6 +199,7 @@ def anomaly_bounds(
     if not 0 < level < 1:
         raise SpecError(f"level must lie in (0, 1), got {level}.")
     fit = as_fit(fit)
+    _warn_unconverged(fit, "anomaly bounds")
     rng = np.random.default_rng(random_seed)
     prepared, rows = fit.training_rows()
     params = fit.predictive_parameters(prepared, rng=rng)
@@ -250,6 +252,14 @@ def anomaly_bounds(
                                        "ratio_variance", "bound", "bound_z"])
     table.attrs["level"] = level
     return table
+
+
+def _warn_unconverged(fit: Fit, what: str) -> None:
+    """Warn (ConvergenceWarning) when ``fit`` failed its convergence gate."""
+    if not fit.convergence.passed:
+        warn(f"the fit failed its convergence gate, so the {what} made from it are not "
+             f"trustworthy; refit with more draws before deploying them. {fit.convergence}",
+             ConvergenceWarning)
 
 
 def _constant_rule(record: str, value: float, labels: dict[str, str]) -> dict[str, Any]:

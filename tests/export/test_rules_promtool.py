@@ -206,3 +206,20 @@ def test_bad_rule_options_are_clear(fake_fit):
         prometheus_rules(fake_fit, errors_metric=ERR)
     with pytest.raises(SpecError, match="not Prometheus label names"):
         slo_rules(SLOSpec(0.99), errors_metric=ERR, requests_metric=REQ, labels=["a-b"])
+
+
+def test_exports_of_a_fit_that_failed_its_gate_warn(fake_fit, telemetry):
+    import dataclasses
+
+    from bayescount.exceptions import ConvergenceWarning
+    from bayescount.export import openmetrics_text
+    from bayescount.inference.fit import as_fit
+
+    fit = as_fit(fake_fit)
+    failed = dataclasses.replace(
+        fit, convergence=dataclasses.replace(fit.convergence, problems=("R-hat 1.2",))
+    )
+    with pytest.warns(ConvergenceWarning, match="failed its convergence gate.*anomaly bounds"):
+        anomaly_bounds(failed)
+    with pytest.warns(ConvergenceWarning, match="expected counts and bands"):
+        openmetrics_text(failed, telemetry.head(4))
