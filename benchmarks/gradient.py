@@ -32,9 +32,15 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from math import prod
 from pathlib import Path
+
+# Measure the checkout this file lives in (not whatever bayescount is installed), unless
+# BAYESCOUNT_BENCH_INSTALLED=1 asks for the installed one (e.g. a baseline).
+if os.environ.get("BAYESCOUNT_BENCH_INSTALLED") != "1":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import pandas as pd
@@ -44,7 +50,7 @@ import pytensor.tensor as pt
 
 from bayescount.inference.fit import package_versions, prepare_training
 from bayescount.models import ModelSpec, build_model
-from bayescount.testing import simulate_telemetry
+from bayescount.testing import simulate_telemetry  # noqa: E402 (after the path)
 
 SIZES = {"S": 50, "M": 250, "L": 2016}
 N_POINTS = 200
@@ -172,7 +178,7 @@ def compile_logp_dlogp(model: pm.Model):
 
 
 def time_contenders(builders: dict, n_points: int, repeats: int, seed: int = 0) -> dict:
-    """Compile each contender, then time ``n_points`` gradients round-robin, best of ``repeats``."""
+    """Compile each contender; time ``n_points`` gradients round-robin, best of ``repeats``."""
     compiled = {}
     for name, build in builders.items():
         start = time.perf_counter()
@@ -234,7 +240,7 @@ def main() -> None:
     parser.add_argument("--families", default="poisson,negative_binomial")
     parser.add_argument("--contenders", default=None, help="comma-separated subset")
     parser.add_argument("--points", type=int, default=N_POINTS)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--tag", default="", help="suffix of the output file names")
     args = parser.parse_args()
@@ -247,14 +253,17 @@ def main() -> None:
             load = os.getloadavg()
             base = res.get("handwritten", {}).get("ms_per_gradient")
             for name, r in res.items():
+                ratio = None if not base else round(r["ms_per_gradient"] / base, 2)
                 row = {"size": size, "rows": len(frame), "family": family, "contender": name,
-                       **r, "load": [round(v, 2) for v in load],
-                       "vs_handwritten": None if not base else round(r["ms_per_gradient"] / base, 2)}
+                       **r, "load": [round(v, 2) for v in load], "vs_handwritten": ratio}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"machine": f"{platform.machine()} {os.cpu_count()} cores {platform.processor()}",
+    import bayescount
+
+    meta = {"bayescount_path": bayescount.__file__,
+            "machine": f"{platform.machine()} {os.cpu_count()} cores {platform.processor()}",
             "python": platform.python_version(), "versions": package_versions(),
             "points": args.points, "repeats": args.repeats}
     (out / f"gradient{args.tag}.json").write_text(json.dumps({"meta": meta, "rows": rows},
