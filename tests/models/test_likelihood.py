@@ -107,11 +107,14 @@ def test_pointwise_density_is_the_exact_pmf(telemetry):
     point = {k: rng.normal(0.0, 0.5, size=np.shape(v))
              for k, v in model.initial_point().items()}
     mu_alpha = model.compile_fn(
-        [model["y"].owner.inputs[1], model["y"].owner.inputs[2]],
+        model.replace_rvs_by_values([model["y"].owner.inputs[1], model["y"].owner.inputs[2]]),
         inputs=model.value_vars, on_unused_input="ignore",
     )
     mu, alpha = mu_alpha(point)
-    pointwise = model.compile_fn(model.logp(vars=[model["y"]], sum=False)[0])(point)
+    pointwise = model.compile_fn(
+        model.logp(vars=[model["y"]], sum=False)[0],
+        inputs=model.value_vars, on_unused_input="ignore",
+    )(point)
     y = telemetry["errors"].to_numpy()
     expected = stats.nbinom.logpmf(y, alpha, alpha / (alpha + mu))
     np.testing.assert_allclose(pointwise, expected, rtol=1e-9)
