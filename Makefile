@@ -34,7 +34,10 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Per-gradient time (S, M; add L with --sizes S,M,L) then the side-by-side S fits;
+# results in benchmarks/results/ (JSON + Markdown).
 bench: $(STAMP)
+	$(BIN)/python benchmarks/gradient.py --sizes S,M --out benchmarks/results
 	$(BIN)/python benchmarks/bench_fit.py
 
 # The documentation site (MkDocs Material + mkdocstrings): served with live reload on

@@ -19,7 +19,8 @@ import numpy as np
 
 from bayescount.exceptions import SpecError
 from bayescount.inference.interrupt import interruptible
-from bayescount.models.builder import counts_as_data
+from bayescount.models.builder import counts_as_data, fourier_times
+from bayescount.models.likelihood import log_factorial
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -47,21 +48,24 @@ def data_updates(design: Design, data: PreparedData) -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str to numpy.ndarray
-        ``log_exposure``, ``y_obs`` (counts as float64), ``<level>_idx`` and, when the
-        design has them, ``X``, ``F`` and ``time_idx``; each along ``obs``.
+        ``log_exposure``, ``y_obs`` (counts as float64), ``y_logfact`` (their
+        ``log y!``), ``<level>_idx`` and, when the
+        design has them, ``X``, ``F_times`` with ``fourier_idx`` (the distinct Fourier rows and
+        each row's position among them) and ``time_idx``; each along ``obs``.
 
     Raises
     ------
     CountValueError
         A count above 2**53.
     """
-    out = {"log_exposure": data.log_exposure, "y_obs": counts_as_data(data.counts)}
+    out = {"log_exposure": data.log_exposure, "y_obs": counts_as_data(data.counts),
+           "y_logfact": log_factorial(data.counts)}
     for lvl in design.levels:
         out[f"{lvl.name}_idx"] = data.group_codes[lvl.name]
     if design.covariate_terms:
         out["X"] = data.covariates
     if design.fourier_terms:
-        out["F"] = data.fourier
+        out["F_times"], out["fourier_idx"] = fourier_times(data.fourier)
     if data.time_steps is not None:
         out["time_idx"] = data.time_steps
     return out
@@ -140,6 +144,8 @@ class CompiledSampler:
         updates = {k: v for k, v in updates.items() if k in self.data_names}
         if updates.get("y_obs") is not None:
             updates["y_obs"] = counts_as_data(updates["y_obs"])
+            if "y_logfact" in self.data_names:
+                updates["y_logfact"] = log_factorial(updates["y_obs"])
         compiled = self._compiled.with_data(**updates)
         c = self.config
         with interruptible():  # an aborted run raises FitInterrupted, never partial draws

@@ -53,6 +53,7 @@ from bayescount.inference.convergence import ConvergenceThresholds, check_conver
 from bayescount.inference.executors import JobExecutor, open_executor
 from bayescount.inference.fit import Fit, fit_prepared, prepare_training
 from bayescount.inference.sampling import SampleFn, SamplerConfig
+from bayescount.models.builder import fourier_times
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.validate import validate_frame
@@ -252,7 +253,9 @@ def _data_groups(design: Design, prepared: PreparedData) -> dict[str, xr.Dataset
     if design.covariate_terms:
         const["X"] = (("obs", "covariate"), prepared.covariates)
     if design.fourier_terms:
-        const["F"] = (("obs", "fourier_term"), prepared.fourier)
+        times, index = fourier_times(prepared.fourier)
+        const["F_times"] = (("fourier_time", "fourier_term"), times)
+        const["fourier_idx"] = (obs, index)
     if prepared.time_steps is not None:
         const["time_idx"] = (obs, prepared.time_steps)
     return {

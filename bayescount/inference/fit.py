@@ -168,7 +168,7 @@ class Fit:
             counts=counts,
             exposure=const["exposure"].values,
             covariates=const["X"].values if "X" in const else np.zeros((n, 0)),
-            fourier=const["F"].values if "F" in const else np.zeros((n, 0)),
+            fourier=_row_fourier(const, n),
             group_codes=codes,
             time_steps=const["time_idx"].values if "time_idx" in const else None,
         )
@@ -426,6 +426,20 @@ def as_fit(obj: Any) -> Fit:
     )
 
 
+def _row_fourier(const: xr.Dataset, n: int) -> np.ndarray:
+    """Return the rows' Fourier features from the stored distinct rows (or a row design)."""
+    if "F_times" in const:
+        return const["F_times"].values[const["fourier_idx"].values]
+    return const["F"].values if "F" in const else np.zeros((n, 0))
+
+
+def _drop_recomputable(tree: xr.DataTree) -> None:
+    """Leave out per-row model data recomputed from the counts (``log y!``)."""
+    if "constant_data" in tree.children and "y_logfact" in tree["constant_data"].data_vars:
+        const = tree["constant_data"].to_dataset().drop_vars("y_logfact")
+        tree["constant_data"] = xr.DataTree(const)
+
+
 def _store_time(tree: xr.DataTree, time: pd.Series) -> None:
     """Keep the fitted rows' timestamps (naive UTC) beside the model's constant data."""
     values = time.dt.tz_convert("UTC").dt.tz_localize(None) if time.dt.tz else time
@@ -574,6 +588,7 @@ def fit_prepared(
     )
     model = build_model(spec, design, prepared, how)
     tree = sample_fn(model, config)
+    _drop_recomputable(tree)
     if times is not None:
         _store_time(tree, times)
     convergence = check_convergence(tree, thresholds, how, emit_warning=emit_warning)

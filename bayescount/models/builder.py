@@ -26,6 +26,7 @@ from bayescount.models.latent import (
     latent_states,
     path_levels,
 )
+from bayescount.models.likelihood import log_factorial, observe
 from bayescount.models.parameterization import choose_parameterization
 from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.models.zerosum import ZeroSumLayout
@@ -33,9 +34,44 @@ from bayescount.prep.design import Design, GroupLevel, PreparedData
 from bayescount.prep.schema import MAX_COUNT
 from bayescount.prep.seasonality import fourier_features
 
-__all__ = ["OBS_DIM", "build_model", "counts_as_data", "free_dim", "variable_names"]
+__all__ = [
+    "FOURIER_TIME_DIM",
+    "OBS_DIM",
+    "build_model",
+    "counts_as_data",
+    "fourier_times",
+    "free_dim",
+    "variable_names",
+]
 
 OBS_DIM = "obs"
+#: Dimension of the distinct rows of Fourier features (one per distinct timestamp).
+FOURIER_TIME_DIM = "fourier_time"
+
+
+def fourier_times(fourier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct rows of a Fourier design and each row's position among them.
+
+    Rows at the same timestamp have identical features, so the seasonal term is
+    computed once per distinct timestamp and gathered per row.
+
+    Parameters
+    ----------
+    fourier : numpy.ndarray
+        Shape ``(obs, fourier_term)``: the rows' Fourier features.
+
+    Returns
+    -------
+    times : numpy.ndarray
+        Shape ``(fourier_time, fourier_term)``: the distinct rows, sorted.
+    index : numpy.ndarray
+        Dim ``obs`` (int64): ``fourier[i] == times[index[i]]``.
+    """
+    fourier = np.asarray(fourier, dtype=np.float64)
+    if fourier.shape[0] == 0:
+        return fourier, np.zeros(0, dtype=np.int64)
+    times, index = np.unique(fourier, axis=0, return_inverse=True)
+    return times, index.reshape(-1).astype(np.int64)
 
 
 def free_dim(level: str) -> str:
@@ -101,6 +137,7 @@ def _coords(design: Design, data: PreparedData) -> dict[str, list]:
         coords["covariate"] = design.covariate_terms
     if design.fourier_terms:
         coords["fourier_term"] = design.fourier_terms
+        coords[FOURIER_TIME_DIM] = list(range(len(fourier_times(data.fourier)[0])))
     if design.time_grid is not None:
         coords[LATENT_TIME_DIM] = list(range(design.time_grid.length))
     return coords
@@ -115,6 +152,33 @@ def _group_effect(spec: ModelSpec, lvl: GroupLevel, how: str):
         raw = pm.Normal(f"{lvl.name}_free", 0.0, 1.0, dims=free_dim(lvl.name))
         free = sd * raw
     return pm.Deterministic(f"{lvl.name}_effect", layout.to_children(free), dims=lvl.name)
+
+
+def _group_terms(design: Design, effects: dict, codes: dict, intercept):
+    """Row terms of the group effects plus the intercept, with one gather per row.
+
+    Nested levels: the effects are summed along each deepest label's path of parents
+    first (a vector over the deepest labels) and gathered once by the rows' deepest
+    codes, instead of one gather (and one scatter in the gradient) per level and row.
+    Crossed levels are gathered level by level.
+    """
+    levels = design.levels
+    if not levels:
+        return intercept
+    nested = len(levels) > 1 and all(
+        lvl.parent == levels[i - 1].name for i, lvl in enumerate(levels) if i > 0
+    )
+    if not nested:
+        return intercept + sum(
+            (effects[lvl.name][codes[lvl.name]] for lvl in levels), pt.zeros(())
+        )
+    deepest = levels[-1]
+    path = intercept + effects[deepest.name]
+    ancestor = np.arange(len(deepest.labels))
+    for child, parent in zip(levels[:0:-1], levels[-2::-1], strict=True):
+        ancestor = np.asarray(child.parent_index, dtype=np.int64)[ancestor]
+        path = path + effects[parent.name][ancestor]
+    return path[codes[deepest.name]]
 
 
 def _dispersion(spec: ModelSpec, design: Design, codes: dict, log_exposure):
@@ -212,7 +276,9 @@ def build_model(
         raise DataError("build_model needs counts; encode the training data.")
     how = parameterization or choose_parameterization(spec, design, data)
     priors = spec.priors
-    with pm.Model(coords=_coords(design, data)) as model:
+    # Every parameter is valid by construction (rates are exp(.), shapes 1 / x**2), so
+    # the bound checks would only cost a reduction over the rows per gradient.
+    with pm.Model(coords=_coords(design, data), check_bounds=False) as model:
         pm.Data("exposure", data.exposure, dims=OBS_DIM)
         log_exposure = pm.Data("log_exposure", data.log_exposure, dims=OBS_DIM)
         codes = {}
@@ -227,16 +293,18 @@ def build_model(
             eta = eta + pt.dot(X, beta)
         fourier = None
         if design.fourier_terms:
-            F = pm.Data("F", data.fourier, dims=(OBS_DIM, "fourier_term"))
+            times, time_of_row = fourier_times(data.fourier)
+            F = pm.Data("F_times", times, dims=(FOURIER_TIME_DIM, "fourier_term"))
+            f_idx = pm.Data("fourier_idx", time_of_row, dims=OBS_DIM)
             fourier = priors.seasonality.create("fourier", dims="fourier_term")
         if spec.latent is not None and how[LATENT_KEY] == "centered":
             eta = eta + _centered_latent(spec, design, data, codes, intercept, effects, fourier)
         else:
-            eta = eta + intercept
-            for lvl in design.levels:
-                eta = eta + effects[lvl.name][codes[lvl.name]]
+            eta = eta + _group_terms(design, effects, codes, intercept)
             if fourier is not None:
-                eta = eta + pt.dot(F, fourier)
+                # Seasonality on the distinct timestamps, gathered per row: no dot
+                # product over the rows (nor a transposed one in the gradient).
+                eta = eta + pt.dot(F, fourier)[f_idx]
             if spec.latent is not None:
                 t = pm.Data("time_idx", data.time_steps, dims=OBS_DIM)
                 latent = latent_deviations(spec, design)
@@ -246,16 +314,9 @@ def build_model(
         # float64, not pm.Data's default int32 (which wraps counts >= 2**31 silently):
         # exact for every count up to MAX_COUNT = 2**53, which validation enforces.
         y = pm.Data("y_obs", counts_as_data(data.counts), dims=OBS_DIM)
-        kwargs = {"mu": mu, "observed": y, "dims": OBS_DIM}
-        if spec.is_negative_binomial:
-            kwargs["alpha"] = _dispersion(spec, design, codes, log_exposure)
-        if spec.is_zero_inflated:
-            kwargs["psi"] = priors.zero_inflation.create("psi")
-        dist = {
-            "poisson": pm.Poisson,
-            "negative_binomial": pm.NegativeBinomial,
-            "zero_inflated_poisson": pm.ZeroInflatedPoisson,
-            "zero_inflated_negative_binomial": pm.ZeroInflatedNegativeBinomial,
-        }[spec.family]
-        dist("y", **kwargs)
+        nb = spec.is_negative_binomial
+        alpha = _dispersion(spec, design, codes, log_exposure) if nb else None
+        psi = priors.zero_inflation.create("psi") if spec.is_zero_inflated else None
+        log_fact = pm.Data("y_logfact", log_factorial(data.counts), dims=OBS_DIM)
+        observe(spec, mu, alpha, psi, y, log_fact, OBS_DIM)
     return model

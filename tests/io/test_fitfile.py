@@ -1,5 +1,6 @@
 """Fit files: save -> load is the identity; damaged or foreign files are refused."""
 
+import dataclasses
 import errno
 import json
 import os
@@ -19,7 +20,7 @@ from bayescount.exceptions import (
     OutputError,
     SpecHashMismatchError,
 )
-from bayescount.io import atomic, load_fit
+from bayescount.io import atomic, load_fit, save_fit
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,39 @@ def test_loaded_fit_predicts_identical_numbers(fake_fit, saved, telemetry):
         loaded.predict(random_seed=3).draws.values, fake_fit.predict(random_seed=3).draws.values
     )
     pd.testing.assert_frame_equal(loaded.summary(), fake_fit.summary())
+
+
+def test_a_fit_file_with_the_row_fourier_design_still_loads_and_predicts(
+    fake_fit, telemetry, tmp_path
+):
+    """Fit files written before the distinct-timestamp layout store ``F`` per row (and no
+    ``F_times`` / ``fourier_idx``): they load, rebuild the training rows, and predict the
+    same numbers as the new layout."""
+    const = fake_fit.idata_["constant_data"].to_dataset()
+    assert {"F_times", "fourier_idx"} <= set(const.data_vars) and "F" not in const
+    assert "y_logfact" not in const  # recomputed from the counts, never stored
+    rows_fourier = const["F_times"].values[const["fourier_idx"].values]
+    old = const.drop_vars(["F_times", "fourier_idx"]).drop_dims("fourier_time")
+    old["F"] = (("obs", "fourier_term"), rows_fourier)
+    tree = fake_fit.idata_.copy()
+    tree["constant_data"] = xr.DataTree(old)
+    old_fit = dataclasses.replace(fake_fit.fit_, tree=tree)
+    path = save_fit(old_fit, tmp_path / "old.nc")
+    with h5py.File(path, "r") as f:
+        assert "F" in f["constant_data"] and "F_times" not in f["constant_data"]
+    loaded = bayescount.load(path)
+    np.testing.assert_array_equal(
+        loaded.training_rows()[0].fourier, fake_fit.fit_.training_rows()[0].fourier
+    )
+    rows = new_rows(telemetry)
+    model = CountModel.load(path)
+    np.testing.assert_array_equal(
+        model.predict(rows, random_seed=42).draws.values,
+        fake_fit.predict(rows, random_seed=42).draws.values,
+    )
+    np.testing.assert_array_equal(
+        model.predict(random_seed=3).draws.values, fake_fit.predict(random_seed=3).draws.values
+    )
 
 
 def test_save_creates_missing_directories(small_fit, tmp_path):

@@ -82,14 +82,17 @@ def test_coords_dims_and_data_containers(telemetry, family, rich):
     np.testing.assert_allclose(model["log_exposure"].get_value(), np.log(telemetry["requests"]))
     np.testing.assert_array_equal(model["y_obs"].get_value(), telemetry["errors"])
     if rich:
-        assert {"X", "F"} <= data
+        assert {"X", "F_times", "fourier_idx"} <= data
         assert coords["covariate"] == ["load", "tier[lo]", "load:tier[lo]"]
         assert coords["fourier_term"] == [
             *(f"daily_{f}{k}" for k in (1, 2, 3) for f in ("sin", "cos")),
             *(f"weekly_{f}{k}" for k in (1, 2) for f in ("sin", "cos")),
         ]
         assert dims["X"] == ("obs", "covariate")
-        assert dims["F"] == ("obs", "fourier_term")
+        assert dims["F_times"] == ("fourier_time", "fourier_term")
+        assert dims["fourier_idx"] == ("obs",)
+        f_times, f_idx = model["F_times"].get_value(), model["fourier_idx"].get_value()
+        np.testing.assert_array_equal(f_times[f_idx], prepared.fourier)
         assert dims["beta"] == ("covariate",)
         assert dims["fourier"] == ("fourier_term",)
     else:
