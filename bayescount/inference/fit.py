@@ -22,6 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from bayescount.exceptions import ColumnNotFoundError, NotFittedError, SpecError
+from bayescount.inference._tree_data import _drop_recomputable, _row_fourier
 from bayescount.inference.convergence import (
     ConvergenceReport,
     ConvergenceThresholds,
@@ -424,20 +425,6 @@ def as_fit(obj: Any) -> Fit:
     raise SpecError(
         f"Expected a bayescount Fit or a fitted CountModel, got {type(obj).__name__}."
     )
-
-
-def _row_fourier(const: xr.Dataset, n: int) -> np.ndarray:
-    """Return the rows' Fourier features from the stored distinct rows (or a row design)."""
-    if "F_times" in const:
-        return const["F_times"].values[const["fourier_idx"].values]
-    return const["F"].values if "F" in const else np.zeros((n, 0))
-
-
-def _drop_recomputable(tree: xr.DataTree) -> None:
-    """Leave out per-row model data recomputed from the counts (``log y!``)."""
-    if "constant_data" in tree.children and "y_logfact" in tree["constant_data"].data_vars:
-        const = tree["constant_data"].to_dataset().drop_vars("y_logfact")
-        tree["constant_data"] = xr.DataTree(const)
 
 
 def _store_time(tree: xr.DataTree, time: pd.Series) -> None:
