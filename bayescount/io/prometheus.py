@@ -313,6 +313,16 @@ class _Reader:
         if exact:
             series = {name: [(dict(key), sw) for key, sw in found.items()]
                       for name, found in parts.items()}
+            present = {label for pairs in series.values() for labels, _ in pairs
+                       for label in labels}
+            absent = [label for label in self.by if label not in present]
+            if absent:
+                raise SpecError(
+                    f"by label(s) {', '.join(map(repr, absent))} are on no series of "
+                    f"{', '.join(self.selectors.values())}; their labels are "
+                    f"{', '.join(sorted(present - {'__name__'})) or 'none'}. Check the "
+                    "spelling of --by."
+                )
             return combine_groups(series, self.by, exposure, self.n)
         return self._increase_groups(parts, exposure)
 

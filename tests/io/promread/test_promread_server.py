@@ -167,6 +167,11 @@ def test_a_bad_selector_is_the_servers_400_message(prom):
     assert "Query: sum(app_errors_total)[" in text
 
 
+def test_a_by_label_on_no_series_is_an_error_not_one_group(prom):
+    with pytest.raises(SpecError, match=r"'regoin' are on no series.*region, service"):
+        read(prom, by=["regoin", "service"])
+
+
 def test_a_selector_matching_nothing_is_an_error_or_a_warning(prom, exact):
     with pytest.raises(PrometheusQueryError, match="matched no series"):
         bc.read_prometheus(prom.url, {"errors": "app_erors_total"},
