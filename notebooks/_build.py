@@ -446,6 +446,35 @@ ax.set(title="NASA-HTTP, 1 Aug 1995: 404 replies per 5-minute window", xlabel="l
        ylabel="404s per window")
 ax.legend(fontsize=8);'''),
         md('''
+### Your own server instead
+Set `BAYESCOUNT_PROMETHEUS_URL` (and, if your counters are named differently,
+`BAYESCOUNT_PROMETHEUS_TOTAL` / `BAYESCOUNT_PROMETHEUS_BAD`) before starting Jupyter, and this cell
+pulls the last 12 hours of exact 5-minute counts from it (`bc.read_prometheus`, see
+the Prometheus how-to in `docs/howto/prometheus.md`); the rest of the notebook then runs on them,
+with "now" six hours ago and no burst masked. Without a server it keeps the bundled trace.
+'''),
+        code('''
+import os
+
+URL = os.environ.get("BAYESCOUNT_PROMETHEUS_URL")
+if URL:
+    end = pd.Timestamp.now(tz="UTC").floor("5min")
+    pulled = bc.read_prometheus(
+        URL,
+        counts={"bad": os.environ.get("BAYESCOUNT_PROMETHEUS_BAD",
+                                      'http_requests_total{code="404"}')},
+        exposure={"requests": os.environ.get("BAYESCOUNT_PROMETHEUS_TOTAL",
+                                             "http_requests_total")},
+        start=(end - pd.Timedelta("12h")).isoformat(), end=end.isoformat(), step="5m",
+    )
+    windows = pulled.rename(columns={"timestamp": "time"})[["time", "requests", "bad"]]
+    windows["time"] = windows["time"].dt.tz_localize(None)
+    STOP = windows["time"].max() + pd.Timedelta("5min")
+    NOW = end.tz_localize(None) - pd.Timedelta("6h")
+    BURST = (windows["time"].min(), windows["time"].min())
+    past, later = windows[windows["time"] < NOW], windows[windows["time"] >= NOW]
+print(f"{len(windows)} windows from {URL or 'the bundled NASA-HTTP trace'}")'''),
+        md('''
 ## A baseline without the burst
 Negative binomial, exposure = requests, fitted on 02:00-08:00 with the burst hour dropped.
 '''),
