@@ -52,3 +52,13 @@ def test_no_module_is_longer_than_600_lines():
         if (n := len(p.read_text().splitlines())) > MAX_LINES
     }
     assert not long, long
+
+
+def test_test_modules_have_unique_basenames():
+    # tests/ has no __init__.py files: pytest imports test modules by basename, so two
+    # test_x.py files in different folders fail collection on a clean checkout
+    from collections import Counter
+
+    tests = Path(__file__).resolve().parent
+    names = Counter(p.name for p in tests.rglob("test_*.py"))
+    assert not [n for n, k in names.items() if k > 1]
