@@ -66,7 +66,7 @@ SUBPACKAGES = (
     "bayescount.multiplicity",
     "bayescount.plots",
     "bayescount.prep",
-    "bayescount.report",
+    "bayescount.reports",
     "bayescount.results",
     "bayescount.testing",
 )

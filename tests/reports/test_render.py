@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import LABEL
 
-from bayescount.report.render import markdown_escape
+from bayescount.reports.render import markdown_escape
 
 
 def test_html_is_self_contained(full_html):

@@ -1,6 +1,6 @@
 """Render sections as one self-contained HTML file or a Markdown file with PNG figures.
 
-Jinja2 templates ship in ``bayescount/report/templates``. HTML is rendered with
+Jinja2 templates ship in ``bayescount/reports/templates``. HTML is rendered with
 autoescape on, so every label that came from data is text, never markup; the page
 carries a Content-Security-Policy that forbids scripts and every network request
 (figures are inline ``data:`` SVG images, the CSS is inline). Markdown is rendered with
@@ -26,7 +26,7 @@ import jinja2
 import markupsafe
 
 from bayescount.io.atomic import atomic_write
-from bayescount.report.content import Figure, Section
+from bayescount.reports.content import Figure, Section
 
 __all__ = ["markdown_escape", "render_html", "render_markdown", "write_report"]
 
@@ -59,7 +59,7 @@ def markdown_escape(value: Any) -> str:
 
 
 def _environment(fmt: Literal["html", "markdown"]) -> jinja2.Environment:
-    loader = jinja2.PackageLoader("bayescount.report", "templates")
+    loader = jinja2.PackageLoader("bayescount.reports", "templates")
     if fmt == "html":
         env = jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True,
                                  lstrip_blocks=True, undefined=jinja2.StrictUndefined)

@@ -10,7 +10,7 @@ from conftest import LABEL
 
 import bayescount as bc
 from bayescount.exceptions import SpecError
-from bayescount.report import SECTIONS
+from bayescount.reports import SECTIONS
 
 ALWAYS = ["data", "model", "gate", "ppc", "pooling"]
 

@@ -17,19 +17,13 @@ predictive draws only), then lay them out with Jinja2 templates
     inputs              SLO specs, incident windows, scenarios from text or objects
     progress            progress_steps: a rich progress bar, quiet under CI
 
-``bayescount.report(fit, ...)`` is the function :func:`report`. Python binds the name
-``report`` of the ``bayescount`` package to this subpackage as soon as any of its
-modules is imported, so the subpackage itself is callable and forwards to
-:func:`report`: ``bc.report(fit, out="report.html")`` works either way.
+``bayescount.report(fit, ...)`` is the function :func:`report` (this part is named
+``reports`` so that the package's ``report`` stays that function).
 """
 
-import sys as _sys
-import types as _types
-from typing import Any as _Any
-
-from bayescount.report.build import SECTIONS, ReportResult, report
-from bayescount.report.gate import Gate, convergence_gate
-from bayescount.report.pooling import Pooling, pooling_table
+from bayescount.reports.build import SECTIONS, ReportResult, report
+from bayescount.reports.gate import Gate, convergence_gate
+from bayescount.reports.pooling import Pooling, pooling_table
 
 __all__ = [
     "Gate",
@@ -41,12 +35,3 @@ __all__ = [
     "report",
 ]
 
-
-class _CallableModule(_types.ModuleType):
-    """The ``bayescount.report`` package, callable as :func:`report` (see the module docstring)."""
-
-    def __call__(self, *args: _Any, **kwargs: _Any) -> ReportResult:
-        return report(*args, **kwargs)
-
-
-_sys.modules[__name__].__class__ = _CallableModule

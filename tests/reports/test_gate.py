@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from bayescount.inference.convergence import ConvergenceReport, ConvergenceThresholds
-from bayescount.report import convergence_gate
+from bayescount.reports import convergence_gate
 
 GOOD = ConvergenceReport(max_rhat=1.002, min_ess_bulk=1800.0, min_ess_tail=1500.0,
                          divergences=0, n_draws=4000, treedepth_fraction=0.0, min_bfmi=0.9,
@@ -54,7 +54,7 @@ def test_the_thresholds_just_passed_are_amber_not_green():
 
 
 def test_progress_is_quiet_under_ci(monkeypatch, capsys):
-    from bayescount.report.progress import progress_enabled, progress_steps
+    from bayescount.reports.progress import progress_enabled, progress_steps
 
     monkeypatch.setenv("CI", "1")
     assert not progress_enabled()

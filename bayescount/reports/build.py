@@ -16,18 +16,18 @@ from bayescount.forecast.slo import ObservedSoFar, SLOSpec
 from bayescount.inference.draws import draw_subset
 from bayescount.inference.fit import Fit, as_fit
 from bayescount.io.atomic import check_writable
-from bayescount.report import sections_decisions as decisions
-from bayescount.report import sections_fit as fitted
-from bayescount.report.content import Section
-from bayescount.report.gate import convergence_gate
-from bayescount.report.inputs import (
+from bayescount.reports import sections_decisions as decisions
+from bayescount.reports import sections_fit as fitted
+from bayescount.reports.content import Section
+from bayescount.reports.gate import convergence_gate
+from bayescount.reports.inputs import (
     parse_incident,
     parse_observed,
     parse_scenarios,
     parse_slo,
     report_format,
 )
-from bayescount.report.render import write_report
+from bayescount.reports.render import write_report
 from bayescount.results import DEFAULT_SEED
 
 __all__ = ["SECTIONS", "ReportResult", "report"]
@@ -54,7 +54,7 @@ class ReportResult:
     sections : tuple of str
         Keys of the sections included, in order (see :data:`SECTIONS`).
     gate : {"green", "amber", "red"}
-        The convergence gate's colour (:func:`~bayescount.report.convergence_gate`).
+        The convergence gate's colour (:func:`~bayescount.reports.convergence_gate`).
     figures : tuple of pathlib.Path
         PNG figures written beside a Markdown report (empty for HTML: inline SVG).
     """

@@ -5,7 +5,7 @@ Each builder computes one typed result with the library's own function
 :func:`~bayescount.forecast.detect_anomalies`,
 :func:`~bayescount.forecast.attribute_incident`,
 :func:`~bayescount.forecast.forecast_capacity`; predictive draws only, no sampling)
-and lays it out as a :class:`~bayescount.report.content.Section` with the result's own
+and lays it out as a :class:`~bayescount.reports.content.Section` with the result's own
 ``plot()``.
 """
 
@@ -23,7 +23,7 @@ from bayescount.forecast.capacity import forecast_capacity
 from bayescount.forecast.scenarios import Scenario
 from bayescount.forecast.slo import ObservedSoFar, SLOSpec
 from bayescount.inference.fit import Fit
-from bayescount.report.content import Figure, Section, Table, fmt, table_from_frame
+from bayescount.reports.content import Figure, Section, Table, fmt, table_from_frame
 
 __all__ = [
     "anomalies_section",

@@ -1,7 +1,7 @@
 """What a report is made of: sections of facts, tables and figures, format-free.
 
-The section builders (:mod:`~bayescount.report.sections_fit`,
-:mod:`~bayescount.report.sections_decisions`) compute typed results and turn them into
+The section builders (:mod:`~bayescount.reports.sections_fit`,
+:mod:`~bayescount.reports.sections_decisions`) compute typed results and turn them into
 these plain objects; the templates lay them out as HTML or Markdown, so both formats
 carry the same content. Every string here may come from data (group labels): the
 templates escape all of them.

@@ -9,7 +9,7 @@ import pytest
 
 import bayescount as bc
 from bayescount.cli import main
-from bayescount.report import SECTIONS
+from bayescount.reports import SECTIONS
 
 
 @pytest.mark.fit

@@ -10,8 +10,8 @@ import pytest
 from conftest import LABEL
 
 from bayescount.exceptions import LevelNotFoundError
-from bayescount.report import pooling_table
-from bayescount.report.pooling import rate_scale
+from bayescount.reports import pooling_table
+from bayescount.reports.pooling import rate_scale
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Sections about the fit itself: data, model, convergence gate, PPC, pooling.
 
 Each builder takes a :class:`~bayescount.Fit` and returns a
-:class:`~bayescount.report.content.Section`; the checks behind them are the library's
+:class:`~bayescount.reports.content.Section`; the checks behind them are the library's
 own (:func:`~bayescount.checks.check_model`, :func:`~bayescount.plots.plot_rootogram`),
 run on posterior predictive draws only.
 """
@@ -17,9 +17,9 @@ from bayescount.checks.ppc import check_model
 from bayescount.inference.draws import label_variable
 from bayescount.inference.fit import Fit
 from bayescount.plots.rootogram import plot_rootogram
-from bayescount.report.content import Figure, Section, Table, fmt, table_from_frame
-from bayescount.report.gate import Gate
-from bayescount.report.pooling import pooling_table, rate_scale
+from bayescount.reports.content import Figure, Section, Table, fmt, table_from_frame
+from bayescount.reports.gate import Gate
+from bayescount.reports.pooling import pooling_table, rate_scale
 from bayescount.results import figure_of
 
 __all__ = [

@@ -13,7 +13,7 @@ from conftest import INCIDENT
 
 import bayescount as bc
 from bayescount.cli import main
-from bayescount.report import SECTIONS
+from bayescount.reports import SECTIONS
 
 
 @pytest.fixture(scope="module")
