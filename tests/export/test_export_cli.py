@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
 import yaml
 
-from bayescount.cli import main
 from bayescount.io import save_fit
+from tests.clirun import run_cli
 from tests.promserver import promtool
-
-
-def run_cli(args: list) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exit_:
-            code = exit_.code
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from bayescount.cli import main
 from bayescount.exceptions import (
     ColumnNotFoundError,
     DataError,
@@ -19,6 +15,7 @@ from bayescount.exceptions import (
     TimestampError,
 )
 from bayescount.io.aggregate import aggregate_events
+from tests.clirun import run_cli
 
 #: Labels that a careless reader would turn into numbers, NaN or something else.
 ODD = ["007", "NA", "1e3", "a b", "ünï,cödé", 'quo"te', "null", "-0"]
@@ -142,14 +139,6 @@ def test_null_expression_counts_as_event_not_error(tmp_path):
     assert got[["requests", "errors"]].values.tolist() == [[2, 1]]
 
 
-def run_cli(args: list) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exit_:
-            code = exit_.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_cli_writes_counts_that_read_back(tmp_path):

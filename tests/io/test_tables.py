@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 from functools import partialmethod
 from pathlib import Path
@@ -13,9 +12,9 @@ import pytest
 
 import bayescount
 from bayescount import CountModel, DataError
-from bayescount.cli import main
 from bayescount.exceptions import MissingValueError
 from bayescount.io import label_columns, load_fit, read_table
+from tests.clirun import run_cli
 
 #: Labels that pandas would read as something else (missing, or a number).
 TRICKY = ["NA", "007", "1e3", "null", "None", "NaN", "n/a", "0042", "1.50", "+1", "nan", "-"]
@@ -106,14 +105,6 @@ def fake_cli_fits(monkeypatch, fake_sampler, loose_thresholds):
     )
 
 
-def run_cli(args: list) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exit_:
-            code = exit_.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_fit_and_predict_keep_tricky_labels(tmp_path, fake_cli_fits):

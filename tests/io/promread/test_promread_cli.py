@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import pandas as pd
 import pytest
 from promdata import END, START
 
 import bayescount as bc
-from bayescount.cli import main
 from bayescount.cli.app import build_parser
-
-
-def run_cli(args: list) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exit_:
-            code = exit_.code
-    return code, out.getvalue(), err.getvalue()
+from tests.clirun import run_cli
 
 
 def pull_args(url: str, out, *extra: str) -> list:
