@@ -205,7 +205,7 @@ def test_predict_needs_no_time_column_when_the_model_does_not_use_time(fitted):
 
 def test_predict_asks_for_time_when_the_model_is_seasonal(fake_sampler, loose_thresholds):
     model = CountModel("errors", "requests", time="timestamp", seasonality="daily:2")
-    model.fit(frame(48), draws=10, chains=2, random_seed=1, sample_fn=fake_sampler,
+    model.fit(frame(48), draws=50, chains=2, random_seed=1, sample_fn=fake_sampler,
               thresholds=loose_thresholds)
     with pytest.raises(ColumnNotFoundError, match="'timestamp'"):
         model.predict(frame(3).drop(columns=["timestamp"]))
