@@ -79,7 +79,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "mask_incident": ("bayescount.forecast", "mask_incident"),
     "openmetrics_text": ("bayescount.export", "openmetrics_text"),
     "prometheus_rules": ("bayescount.export", "prometheus_rules"),
-    "read_prometheus": ("bayescount.io", "read_prometheus"),
+    "read_prometheus": ("bayescount.io.prometheus", "read_prometheus"),
     "read_table": ("bayescount.io", "read_table"),
     "report": ("bayescount.reports", "report"),
     "save": ("bayescount.io", "save_fit"),
