@@ -28,9 +28,9 @@ from bayescount.examples import load_example_fleet
 from bayescount.exceptions import SpecError
 from bayescount.io import save_fit
 from bayescount.io.atomic import check_writable
+from bayescount.progress import progress_steps
 from bayescount.reports.build import SECTIONS as _SECTIONS
 from bayescount.reports.build import ReportResult, report
-from bayescount.reports.progress import progress_steps
 
 __all__ = ["DEMO_SIZES", "DemoResult", "INCIDENT", "SCENARIO", "SLO", "run_demo"]
 
@@ -103,7 +103,7 @@ def run_demo(
         ``"full"``.
     progress : bool, optional
         Show progress; default on a terminal, off under ``CI``
-        (:func:`~bayescount.reports.progress.progress_enabled`).
+        (:func:`~bayescount.progress.progress_enabled`).
     random_seed : int
         Seed of the fit (the report's draws use seed 0).
 

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 
-__all__ = ["progress", "progress_enabled"]
+__all__ = ["progress", "progress_enabled", "progress_steps"]
 
 
 def _in_notebook() -> bool:
@@ -90,3 +90,47 @@ def progress(total: int, description: str, *, enabled: bool | None = None
     with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda: bar.advance(task)
+
+
+@contextlib.contextmanager
+def progress_steps(total: int, enabled: bool | None = None) -> Iterator[Callable[[str], None]]:
+    """Yield ``step(description)``, which advances a rich progress bar of ``total`` steps.
+
+    Parameters
+    ----------
+    total : int
+        Number of steps.
+    enabled : bool, optional
+        Show the bar; default :func:`progress_enabled`. When off, ``step`` does nothing.
+
+    Yields
+    ------
+    callable
+        ``step(description)``: the previous step is done, ``description`` starts.
+    """
+    if not (progress_enabled() if enabled is None else enabled):
+        yield lambda description: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("starting", total=total)
+        started = [False]
+
+        def step(description: str) -> None:
+            if started[0]:
+                bar.advance(task)
+            started[0] = True
+            bar.update(task, description=description)
+
+        yield step
+        bar.update(task, completed=total)

@@ -38,8 +38,8 @@ File formats of SOFAR and FUTURE: see 'bayescount slo --help'.
 def _run(args: argparse.Namespace) -> int:
     from bayescount.io import load_fit, read_table
     from bayescount.io.tables import label_columns
+    from bayescount.progress import progress_steps
     from bayescount.reports import SECTIONS, report
-    from bayescount.reports.progress import progress_steps
 
     fit = load_fit(args.fit)
 

@@ -15,7 +15,6 @@ predictive draws only), then lay them out with Jinja2 templates
     content             Section, Table, Figure: the format-free content
     render              templates -> HTML (autoescaped) or Markdown (escaped), files
     inputs              SLO specs, incident windows, scenarios from text or objects
-    progress            progress_steps: a rich progress bar, quiet under CI
 
 ``bayescount.report(fit, ...)`` is the function :func:`report` (this part is named
 ``reports`` so that the package's ``report`` stays that function).

@@ -54,7 +54,7 @@ def test_the_thresholds_just_passed_are_amber_not_green():
 
 
 def test_progress_is_quiet_under_ci(monkeypatch, capsys):
-    from bayescount.reports.progress import progress_enabled, progress_steps
+    from bayescount.progress import progress_enabled, progress_steps
 
     monkeypatch.setenv("CI", "1")
     assert not progress_enabled()
