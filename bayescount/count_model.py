@@ -157,10 +157,14 @@ class CountModel:
         _, design, prepared = prepare_training(self.spec, data)
         return design, prepared
 
-    def build(self, data: pd.DataFrame) -> pm.Model:
-        """Build the (unfitted) PyMC model for ``data``."""
+    def build(self, data: pd.DataFrame, *, compress: bool = True) -> pm.Model:
+        """Build the (unfitted) PyMC model for ``data``, as :meth:`fit` samples it.
+
+        ``compress=False`` keeps one observed term per row even where the likelihood
+        is exactly compressible (see :func:`bayescount.models.build_model`).
+        """
         _, design, prepared = prepare_training(self.spec, data)
-        return build_model(self.spec, design, prepared)
+        return build_model(self.spec, design, prepared, compress=compress)
 
     def prior_predictive(
         self, data: pd.DataFrame, draws: int = 500, random_seed: int | None = None
@@ -171,7 +175,7 @@ class CountModel:
         for a single call compiling dominates, and the latent level's numpy path
         generator would otherwise run in numba's object mode, with a warning.
         """
-        with self.build(data):
+        with self.build(data, compress=False):
             return pm.sample_prior_predictive(
                 draws=draws, random_seed=random_seed, compile_kwargs={"mode": "FAST_COMPILE"}
             )

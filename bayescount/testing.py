@@ -45,14 +45,19 @@ def prior_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
     Returns
     -------
     xarray.DataTree
-        Groups ``posterior``, ``sample_stats``, ``observed_data``, ``constant_data``.
+        Groups ``posterior`` and ``sample_stats``, plus the model's ``observed_data``
+        and ``constant_data`` when it has them (a fit replaces both with its rows).
     """
+    import warnings
+
     import pymc as pm
     import xarray as xr
     from pytensor.compile.mode import Mode
 
     chains, draws = config.chains, config.draws
-    with model:
+    with model, warnings.catch_warnings():
+        # A compressed likelihood is a potential: the prior draws are what is wanted.
+        warnings.filterwarnings("ignore", message=".*[Pp]otential", category=UserWarning)
         prior = pm.sample_prior_predictive(
             draws=chains * draws, random_seed=config.random_seed,
             # no rewrites and no C code: the graph runs once, so compiling fast matters
@@ -84,14 +89,11 @@ def prior_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
         },
         coords={"chain": np.arange(chains), "draw": np.arange(draws)},
     )
-    return xr.DataTree.from_dict(
-        {
-            "posterior": posterior,
-            "sample_stats": stats,
-            "observed_data": prior["observed_data"].to_dataset(),
-            "constant_data": prior["constant_data"].to_dataset(),
-        }
-    )
+    groups = {"posterior": posterior, "sample_stats": stats}
+    for name in ("observed_data", "constant_data"):
+        if name in prior.children:
+            groups[name] = prior[name].to_dataset()
+    return xr.DataTree.from_dict(groups)
 
 
 @dataclass(frozen=True)

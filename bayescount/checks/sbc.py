@@ -313,7 +313,8 @@ def sbc(
     design = spec.fit_design(frame)
     prepared = design.transform(frame)
     how = _parameterization(spec, design)
-    built = build_model(spec, design, prepared, how)
+    # One observed term per row: the prior predictive simulates every row's count.
+    built = build_model(spec, design, prepared, how, compress=False)
     names = list(parameters) if parameters is not None else default_parameters(spec, design)
     n_draws = config.draws * config.chains
     if thin_to > n_draws or thin_to < 10:

@@ -19,8 +19,14 @@ import numpy as np
 
 from bayescount.exceptions import SpecError
 from bayescount.inference.interrupt import interruptible
-from bayescount.models.builder import counts_as_data, fourier_times
-from bayescount.models.likelihood import log_factorial
+from bayescount.models.builder import (
+    compressed_data,
+    compression_form,
+    counts_as_data,
+    fourier_times,
+)
+from bayescount.models.compression import CompressionForm
+from bayescount.models.likelihood import count_histogram, log_factorial
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -35,7 +41,9 @@ log = logging.getLogger(__name__)
 
 
 
-def data_updates(design: Design, data: PreparedData) -> dict[str, np.ndarray]:
+def data_updates(
+    design: Design, data: PreparedData, compression: CompressionForm | None = None
+) -> dict[str, np.ndarray]:
     """Return the values of the builder's ``pm.Data`` containers for ``data``.
 
     Parameters
@@ -44,6 +52,12 @@ def data_updates(design: Design, data: PreparedData) -> dict[str, np.ndarray]:
         The encoding the compiled model was built with.
     data : PreparedData
         Encoded rows, dim ``obs``.
+    compression : {"dense", "cells", "histogram"}, optional
+        The compiled model's compressed form (:attr:`CompiledSampler.compression`):
+        a compressed Poisson model's sufficient statistics
+        (:func:`~bayescount.models.builder.compressed_data`), or the counts'
+        histogram instead of their ``log y!`` (NB,
+        :func:`~bayescount.models.likelihood.count_histogram`).
 
     Returns
     -------
@@ -58,8 +72,14 @@ def data_updates(design: Design, data: PreparedData) -> dict[str, np.ndarray]:
     CountValueError
         A count above 2**53.
     """
-    out = {"log_exposure": data.log_exposure, "y_obs": counts_as_data(data.counts),
-           "y_logfact": log_factorial(data.counts)}
+    if compression in ("dense", "cells"):
+        counts_as_data(data.counts)  # refuses counts above 2**53
+        return compressed_data(design, data, compression)[1]
+    out = {"log_exposure": data.log_exposure, "y_obs": counts_as_data(data.counts)}
+    if compression == "histogram":
+        out.update(count_histogram(data.counts))
+    else:
+        out["y_logfact"] = log_factorial(data.counts)
     for lvl in design.levels:
         out[f"{lvl.name}_idx"] = data.group_codes[lvl.name]
     if design.covariate_terms:
@@ -104,6 +124,8 @@ class CompiledSampler:
         # Containers of the model that the compiled graph does not use (e.g. the row
         # Fourier design of a centered latent level) need no update.
         self.unused_names = frozenset(v.name for v in model.data_vars) - self.data_names
+        #: The compressed likelihood's form (``None``: one term per row).
+        self.compression = compression_form(v.name for v in model.data_vars)
         log.info("compiled the model with nutpie in %.1fs", self.compile_seconds)
 
     def sample(
@@ -146,6 +168,8 @@ class CompiledSampler:
             updates["y_obs"] = counts_as_data(updates["y_obs"])
             if "y_logfact" in self.data_names:
                 updates["y_logfact"] = log_factorial(updates["y_obs"])
+            if "count_values" in self.data_names:
+                updates.update(count_histogram(updates["y_obs"]))
         compiled = self._compiled.with_data(**updates)
         c = self.config
         with interruptible():  # an aborted run raises FitInterrupted, never partial draws

@@ -44,16 +44,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from bayescount._warnings import warn
 from bayescount.exceptions import SpecError
+from bayescount.inference._tree_data import _finish_tree
 from bayescount.inference.compiled import CompiledSampler, data_updates
 from bayescount.inference.convergence import ConvergenceThresholds, check_convergence
 from bayescount.inference.executors import JobExecutor, open_executor
 from bayescount.inference.fit import Fit, fit_prepared, prepare_training
 from bayescount.inference.sampling import SampleFn, SamplerConfig
-from bayescount.models.builder import fourier_times
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.validate import validate_frame
@@ -232,36 +231,10 @@ def compiled_reuse_possible(config: SamplerConfig, sample_fn: SampleFn | None) -
     Returns
     -------
     bool
-        ``True`` for nutpie with no sampling function, no pointwise log-likelihood
-        and a diagonal mass matrix.
+        ``True`` for nutpie with no sampling function and a diagonal mass matrix
+        (the pointwise log-likelihood is computed after sampling, on any path).
     """
-    return (
-        sample_fn is None
-        and config.sampler == "nutpie"
-        and not config.log_likelihood
-        and config.mass_matrix == "diag"
-    )
-
-
-def _data_groups(design: Design, prepared: PreparedData) -> dict[str, xr.Dataset]:
-    """``observed_data`` and ``constant_data`` of encoded rows, as a built model stores them."""
-    obs = ("obs",)
-    const: dict[str, Any] = {"exposure": (obs, prepared.exposure),
-                             "log_exposure": (obs, prepared.log_exposure)}
-    for lvl in design.levels:
-        const[f"{lvl.name}_idx"] = (obs, prepared.group_codes[lvl.name])
-    if design.covariate_terms:
-        const["X"] = (("obs", "covariate"), prepared.covariates)
-    if design.fourier_terms:
-        times, index = fourier_times(prepared.fourier)
-        const["F_times"] = (("fourier_time", "fourier_term"), times)
-        const["fourier_idx"] = (obs, index)
-    if prepared.time_steps is not None:
-        const["time_idx"] = (obs, prepared.time_steps)
-    return {
-        "observed_data": xr.Dataset({"y": (obs, np.asarray(prepared.counts))}),
-        "constant_data": xr.Dataset(const),
-    }
+    return sample_fn is None and config.sampler == "nutpie" and config.mass_matrix == "diag"
 
 
 # ------------------------------------------------------------- the worker side
@@ -320,11 +293,11 @@ class _Task:
             cores = config.cores or self.cores
             start = time.perf_counter()
             tree = engine.sample(
-                data_updates(design, prepared), seed,
+                data_updates(design, prepared, engine.compression), seed,
                 None if cores is None else min(cores, config.chains),
             )
-            for name, ds in _data_groups(design, prepared).items():
-                tree[name] = xr.DataTree(ds)
+            _finish_tree(tree, job.spec, design, prepared,
+                         log_likelihood=config.log_likelihood, times=times)
             fit = Fit(
                 spec=job.spec,
                 design=design,

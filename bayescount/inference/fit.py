@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from bayescount.exceptions import ColumnNotFoundError, NotFittedError, SpecError
-from bayescount.inference._tree_data import _drop_recomputable, _row_fourier
+from bayescount.inference._tree_data import _finish_tree, _row_fourier
 from bayescount.inference.convergence import (
     ConvergenceReport,
     ConvergenceThresholds,
@@ -427,13 +427,6 @@ def as_fit(obj: Any) -> Fit:
     )
 
 
-def _store_time(tree: xr.DataTree, time: pd.Series) -> None:
-    """Keep the fitted rows' timestamps (naive UTC) beside the model's constant data."""
-    values = time.dt.tz_convert("UTC").dt.tz_localize(None) if time.dt.tz else time
-    const = tree["constant_data"].to_dataset()
-    tree["constant_data"] = xr.DataTree(const.assign(time=("obs", values.to_numpy())))
-
-
 def prepare_training(
     spec: ModelSpec, frame: pd.DataFrame
 ) -> tuple[pd.DataFrame, Design, PreparedData]:
@@ -575,9 +568,7 @@ def fit_prepared(
     )
     model = build_model(spec, design, prepared, how)
     tree = sample_fn(model, config)
-    _drop_recomputable(tree)
-    if times is not None:
-        _store_time(tree, times)
+    _finish_tree(tree, spec, design, prepared, log_likelihood=config.log_likelihood, times=times)
     convergence = check_convergence(tree, thresholds, how, emit_warning=emit_warning)
     return Fit(
         spec=spec,

@@ -54,7 +54,8 @@ class SamplerConfig:
     progressbar : bool, optional
         Default: on, except when the ``CI`` environment variable is set.
     log_likelihood : bool
-        Store the pointwise log-likelihood (needed for LOO; costs rows x draws memory).
+        Store the pointwise log-likelihood (needed for LOO; costs rows x draws memory),
+        computed per row after sampling (:mod:`bayescount.inference.loglik`).
     mass_matrix : {"diag", "low_rank"}
         Mass-matrix adaptation. ``"low_rank"`` (nutpie only) adds low-rank
         corrections that capture correlated directions, e.g. group-constant
@@ -111,8 +112,8 @@ def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
     """Sample ``model`` with ``config``; return posterior, sample stats and data.
 
     Runs :func:`pymc.sample` with the chosen NUTS implementation (nutpie, NumPyro or
-    PyMC) and, when ``config.log_likelihood``, adds the pointwise log
-    likelihood (:func:`pymc.compute_log_likelihood`).
+    PyMC). The fit adds the rows' data and, when ``config.log_likelihood``, the
+    pointwise log-likelihood afterwards (:func:`~bayescount.inference.fit_prepared`).
 
     Parameters
     ----------
@@ -124,9 +125,9 @@ def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
     Returns
     -------
     xarray.DataTree
-        ``posterior`` and ``sample_stats`` (dims ``(chain, draw, ...)``),
-        ``observed_data``, ``constant_data`` and, when asked, ``log_likelihood``;
-        the sampling time in seconds in ``attrs["bayescount_sampling_seconds"]``.
+        ``posterior`` and ``sample_stats`` (dims ``(chain, draw, ...)``) and the
+        model's data containers (``constant_data``, ``observed_data``); the sampling
+        time in seconds in ``attrs["bayescount_sampling_seconds"]``.
 
     Raises
     ------
@@ -165,8 +166,6 @@ def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
                 compute_convergence_checks=False,
                 quiet=not progress,
             )
-            if config.log_likelihood:
-                tree = pm.compute_log_likelihood(tree, progressbar=False)
     except (ImportError, RuntimeError) as err:
         raise SamplerError(f"Sampler {config.sampler!r} failed: {err}") from err
     tree.attrs["bayescount_sampling_seconds"] = time.perf_counter() - start

@@ -20,13 +20,24 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayescount.exceptions import CountValueError, DataError
+from bayescount.models.compression import (
+    CompressionForm,
+    PoissonCells,
+    compressible,
+    poisson_cells,
+)
 from bayescount.models.latent import (
     LATENT_TIME_DIM,
     latent_deviations,
     latent_states,
     path_levels,
 )
-from bayescount.models.likelihood import log_factorial, observe
+from bayescount.models.likelihood import (
+    count_histogram,
+    log_factorial,
+    nb_histogram_loglik,
+    observe,
+)
 from bayescount.models.parameterization import choose_parameterization
 from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.models.zerosum import ZeroSumLayout
@@ -38,7 +49,10 @@ __all__ = [
     "FOURIER_TIME_DIM",
     "OBS_DIM",
     "build_model",
+    "compressed_data",
+    "compression_form",
     "counts_as_data",
+    "histogram_applies",
     "fourier_times",
     "free_dim",
     "variable_names",
@@ -247,11 +261,147 @@ def counts_as_data(counts: np.ndarray | None) -> np.ndarray | None:
     return counts.astype(np.float64)
 
 
+def compressed_data(
+    design: Design, data: PreparedData, form: CompressionForm | None = None
+) -> tuple[PoissonCells, dict[str, np.ndarray]]:
+    """Return the sufficient statistics of ``data`` and the compressed model's data values.
+
+    Parameters
+    ----------
+    design : Design
+        The encoding.
+    data : PreparedData
+        Encoded rows with counts, dim ``obs``.
+    form : {"dense", "cells"}, optional
+        Force a form (:func:`~bayescount.models.compression.poisson_cells`).
+
+    Returns
+    -------
+    cells : PoissonCells
+        The statistics (and each row's cell).
+    values : dict of str to numpy.ndarray
+        The ``pm.Data`` containers of a compressed model: ``loglik_constant``,
+        ``<level>_group_idx`` and ``F_times``, plus ``group_counts``, ``time_counts``
+        and ``exposure_grid`` (dense form) or ``cell_counts``, ``cell_log_exposure``,
+        ``cell_group``, ``cell_time`` and ``cell_X`` (cell form).
+    """
+    times, time_of_row = fourier_times(data.fourier) if design.fourier_terms else (None, None)
+    n_times = 1 if times is None else len(times)
+    cells = poisson_cells(design, data, time_of_row, n_times, form)
+    values: dict[str, np.ndarray] = {"loglik_constant": np.asarray(cells.constant)}
+    for lvl in design.levels:
+        values[f"{lvl.name}_group_idx"] = cells.group_codes[lvl.name]
+    if times is not None:
+        values["F_times"] = times
+    if cells.form == "dense":
+        values["group_counts"] = cells.group_counts
+        values["exposure_grid"] = cells.exposure_grid
+        if times is not None:
+            values["time_counts"] = cells.time_counts
+    else:
+        values["cell_counts"] = cells.cell_counts
+        values["cell_log_exposure"] = cells.cell_log_exposure
+        values["cell_group"] = cells.cell_group
+        if times is not None:
+            values["cell_time"] = cells.cell_time
+        if design.covariate_terms:
+            values["cell_X"] = cells.cell_covariates
+    return cells, values
+
+
+def histogram_applies(spec: ModelSpec) -> bool:
+    """Whether the sampled NB likelihood takes its gamma terms over distinct counts.
+
+    True for the negative binomial family with one shape for every row (no
+    ``dispersion_by``, not scaled with exposure;
+    :func:`~bayescount.models.likelihood.nb_histogram_loglik`).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model.
+
+    Returns
+    -------
+    bool
+    """
+    return (
+        spec.family == "negative_binomial"
+        and spec.dispersion_by is None
+        and not spec.dispersion_scales_with_exposure
+    )
+
+
+def compression_form(data_names) -> CompressionForm | None:
+    """Return the compressed form of a model with these ``pm.Data`` names (``None``: per row).
+
+    Parameters
+    ----------
+    data_names : iterable of str
+        The model's data container names.
+
+    Returns
+    -------
+    {"dense", "cells"} or None
+    """
+    names = set(data_names)
+    if "exposure_grid" in names:
+        return "dense"
+    if "cell_counts" in names:
+        return "cells"
+    if "count_values" in names:
+        return "histogram"
+    return None
+
+
+def _compressed_poisson(design: Design, data: PreparedData, effects, intercept, beta, fourier):
+    """Add the exactly compressed Poisson log density (the potential ``y_loglik``)."""
+    _, values = compressed_data(design, data)
+    box = {name: pm.Data(name, value) for name, value in values.items()}
+    group_idx = {lvl.name: box[f"{lvl.name}_group_idx"] for lvl in design.levels}
+    a = _group_terms(design, effects, group_idx, intercept)
+    if not design.levels:
+        a = pt.shape_padleft(a)
+    f = None if fourier is None else pt.dot(box["F_times"], fourier)
+    if "exposure_grid" in box:
+        # sum_i y_i eta_i = Y_g . a + Y_t . f;  sum_i E_i exp(eta_i) = exp(a) . (E @ exp(f))
+        grid = box["exposure_grid"]
+        rate = grid[:, 0] if f is None else pt.dot(grid, pt.exp(f))
+        total = pt.dot(box["group_counts"], a) - pt.dot(pt.exp(a), rate)
+        if f is not None:
+            total = total + pt.dot(box["time_counts"], f)
+    else:
+        eta = a[box["cell_group"]]
+        if f is not None:
+            eta = eta + f[box["cell_time"]]
+        if beta is not None:
+            eta = eta + pt.dot(box["cell_X"], beta)
+        total = pt.dot(box["cell_counts"], eta) - pt.sum(pt.exp(box["cell_log_exposure"] + eta))
+    pm.Potential("y_loglik", total + box["loglik_constant"])
+
+
+def _build_compressed(spec, design, data, how) -> pm.Model:
+    counts_as_data(data.counts)  # refuses counts above 2**53
+    priors = spec.priors
+    coords = {k: v for k, v in _coords(design, data).items() if k != OBS_DIM}
+    with pm.Model(coords=coords, check_bounds=False) as model:
+        intercept = priors.intercept.shifted(design.pooled_log_rate).create("intercept")
+        effects = {lvl.name: _group_effect(spec, lvl, how[lvl.name]) for lvl in design.levels}
+        beta = (priors.coefficients.create("beta", dims="covariate")
+                if design.covariate_terms else None)
+        fourier = (priors.seasonality.create("fourier", dims="fourier_term")
+                   if design.fourier_terms else None)
+        _compressed_poisson(design, data, effects, intercept, beta, fourier)
+    return model
+
+
 def build_model(
     spec: ModelSpec,
     design: Design,
     data: PreparedData,
     parameterization: dict[str, str] | None = None,
+    *,
+    compress: bool = True,
 ) -> pm.Model:
     """Build the PyMC model of ``spec`` for ``data``.
 
@@ -266,15 +416,31 @@ def build_model(
     parameterization : dict, optional
         ``{level: "centered" | "non_centered"}``; chosen from the data by
         :func:`~bayescount.models.parameterization.choose_parameterization` when omitted.
+    compress : bool
+        Evaluate an exactly compressible likelihood (plain Poisson without a latent
+        level, :func:`~bayescount.models.compression.compressible`) on its sufficient
+        statistics (:mod:`bayescount.models.compression`): the model then holds the
+        potential ``y_loglik`` and no per-row data or observed ``y``, so it samples the
+        same posterior but cannot draw predictive counts. ``False`` keeps one observed
+        term per row (prior predictive draws, simulation-based calibration).
 
     Returns
     -------
     pymc.Model
         With dims ``obs``, one per group level, ``covariate`` and ``fourier_term``.
+
+    Raises
+    ------
+    DataError
+        ``data`` has no counts.
+    CountValueError
+        A count above 2**53.
     """
     if data.counts is None:
         raise DataError("build_model needs counts; encode the training data.")
     how = parameterization or choose_parameterization(spec, design, data)
+    if compress and compressible(spec):
+        return _build_compressed(spec, design, data, how)
     priors = spec.priors
     # Every parameter is valid by construction (rates are exp(.), shapes 1 / x**2), so
     # the bound checks would only cost a reduction over the rows per gradient.
@@ -310,13 +476,18 @@ def build_model(
                 latent = latent_deviations(spec, design)
                 level = spec.latent_level
                 eta = eta + (latent[codes[level], t] if level else latent[t])
-        mu = pt.exp(eta)
         # float64, not pm.Data's default int32 (which wraps counts >= 2**31 silently):
         # exact for every count up to MAX_COUNT = 2**53, which validation enforces.
         y = pm.Data("y_obs", counts_as_data(data.counts), dims=OBS_DIM)
         nb = spec.is_negative_binomial
         alpha = _dispersion(spec, design, codes, log_exposure) if nb else None
         psi = priors.zero_inflation.create("psi") if spec.is_zero_inflated else None
+        if compress and histogram_applies(spec):
+            hist = {k: pm.Data(k, v) for k, v in count_histogram(data.counts).items()}
+            pm.Potential("y_loglik", nb_histogram_loglik(eta, alpha, y, **{
+                "values": hist["count_values"], "multiplicity": hist["count_multiplicity"],
+                "log_factorial_sum": hist["log_factorial_sum"]}))
+            return model
         log_fact = pm.Data("y_logfact", log_factorial(data.counts), dims=OBS_DIM)
-        observe(spec, mu, alpha, psi, y, log_fact, OBS_DIM)
+        observe(spec, pt.exp(eta), alpha, psi, y, log_fact, OBS_DIM)
     return model

@@ -219,15 +219,20 @@ def test_backtest_needs_a_time_column(fleet):
 # -------------------------------------------------------------- real refits
 @pytest.mark.fit
 def test_serial_and_parallel_give_identical_numbers():
-    """Two origins, a tiny Poisson model: one compile re-used serially; two workers."""
+    """Two origins, a tiny Poisson model: one compile re-used serially; two workers.
+
+    Two regions make ``region_sd`` barely identified: what is tested is that both
+    executors give the same numbers, so the gate only refuses a broken run.
+    """
     frame = simulate_telemetry(2, 2, 1, 12, window="1h", seed=3).frame
     model = CountModel("errors", "requests", time="timestamp", groups=["region", "service"],
                        parameterization={"region": "non_centered", "service": "non_centered"})
     kwargs = {
         "origins": 2,
         "horizon": 2,
-        "config": SamplerConfig(draws=100, tune=200, chains=2, target_accept=0.9),
-        "thresholds": LOOSE,
+        "config": SamplerConfig(draws=200, tune=300, chains=2, target_accept=0.9),
+        "thresholds": ConvergenceThresholds(min_ess=5, max_rhat=1.5, max_divergences=20,
+                                            min_bfmi=0.0),
         "random_seed": 7,
     }
     with warnings.catch_warnings():

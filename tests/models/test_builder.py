@@ -57,7 +57,8 @@ def assert_zero_sum_within_parents(effects: np.ndarray, parent_index, n_parents:
 def test_coords_dims_and_data_containers(telemetry, family, rich):
     cm = count_model(family, rich=rich)
     design, prepared = cm.prepare(telemetry)
-    model = build_model(cm.spec, design, prepared)
+    # The per-row layout (tests/models/test_compression.py covers the compressed one).
+    model = build_model(cm.spec, design, prepared, compress=False)
     coords = {k: list(v) for k, v in model.coords.items()}
     dims = model.named_vars_to_dims
 
@@ -149,7 +150,7 @@ def test_crossed_service_and_node_do_not_nest(telemetry):
 
 
 def test_model_without_groups_is_a_plain_regression(telemetry):
-    model = count_model(groups=(), covariates=["load"]).build(telemetry)
+    model = count_model(groups=(), covariates=["load"]).build(telemetry, compress=False)
     assert set(model.coords) == {"obs", "covariate"}
     assert {v.name for v in model.free_RVs} == {"intercept", "beta"}
     logp, grad = logp_and_gradient(model)

@@ -33,18 +33,22 @@ def model() -> CountModel:
 
 
 def test_the_model_data_hold_huge_counts_exactly():
-    built = model().build(frame(HUGE))
+    built = model().build(frame(HUGE), compress=False)
     stored = built["y_obs"].get_value()
     assert stored.dtype == np.float64
     assert [int(v) for v in stored] == HUGE
 
 
 def test_the_log_likelihood_of_huge_counts_is_the_poisson_pmf():
-    built = model().build(frame(HUGE))
+    built = model().build(frame(HUGE), compress=False)
     point = built.initial_point()
     logp = built.compile_logp(vars=[built["y"]], sum=False)(point)[0]
     mu = np.exp(point["intercept"]) * 1e13 * np.ones(len(HUGE))  # effects start at zero
     np.testing.assert_allclose(logp, stats.poisson.logpmf(HUGE, mu), rtol=1e-9)
+    # The compressed likelihood sums the same pmf.
+    compressed = model().build(frame(HUGE))
+    total = compressed.compile_logp(vars=[compressed["y_loglik"]])(point)
+    np.testing.assert_allclose(total, stats.poisson.logpmf(HUGE, mu).sum(), rtol=1e-9)
 
 
 def test_data_swaps_keep_huge_counts():

@@ -39,10 +39,11 @@ def _reference_observe(spec, mu, alpha, psi, counts, log_fact, dims):
 def _models(telemetry, monkeypatch, family, **options):
     cm = CountModel("errors", "requests", groups=LEVELS, family=family, **options)
     design, prepared = cm.prepare(telemetry)
-    fused = build_model(cm.spec, design, prepared)
+    # The per-row graphs (tests/models/test_compression.py covers the compressed ones).
+    fused = build_model(cm.spec, design, prepared, compress=False)
     with monkeypatch.context() as patch:
         patch.setattr(builder, "observe", _reference_observe)
-        reference = build_model(cm.spec, design, prepared)
+        reference = build_model(cm.spec, design, prepared, compress=False)
     return fused, reference
 
 
