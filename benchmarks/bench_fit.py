@@ -81,6 +81,9 @@ BAMBI_GROUPS = {"bambi": "(1|region) + (1|service) + (1|node)",
 TARGETS = {("L", "poisson"): {"bambi": 50.0, "handwritten": 3.0},
            ("L", "negative_binomial"): {"bambi": 3.0, "handwritten": 1.0}}
 L_POISSON_WALL_TARGET_S = 120.0
+#: A run counts as converged with max R-hat over the hyperparameters at most this and no
+#: divergence; ESS/s of a run that did not converge is reported but flagged.
+RHAT_OK = 1.01
 PACKAGES = ("bayescount", "pymc", "pytensor", "nutpie", "numba", "arviz-base", "arviz-stats",
             "xarray", "numpy", "pandas", "bambi", "formulae")
 
@@ -168,9 +171,9 @@ class Stopwatch:
         self.progress = progress
         self.seconds = {"compile": 0.0, "sampling": 0.0}
 
-    def mark(self, event: str) -> None:
+    def mark(self, event: str, **info) -> None:
         with self.progress.open("a") as f:
-            f.write(json.dumps({"event": event, "t": time.time()}) + "\n")
+            f.write(json.dumps({"event": event, "t": time.time(), **info}) + "\n")
 
     def install(self) -> None:
         import nutpie
@@ -280,13 +283,16 @@ def summarize(tree, contender: str, a, sampling_s: float) -> dict:
     mean_tree = float(stats["n_steps"].mean())
     steps = mean_tree * (a.draws + a.tune) * a.chains
     min_ess = min(float(ess[n].min()) for n in names)
+    max_rhat = max(float(rhat[n].max()) for n in names)
+    divergences = int(stats["diverging"].sum())
     return {
+        "converged": bool(max_rhat <= RHAT_OK and divergences == 0),
         "hyperparameters": names,
         "ess_bulk": {n: round(float(ess[n].min())) for n in names},
         "min_ess_bulk": round(min_ess),
-        "max_rhat": round(max(float(rhat[n].max()) for n in names), 4),
+        "max_rhat": round(max_rhat, 4),
         "ess_per_s": round(min_ess / sampling_s, 2) if sampling_s > 0 else None,
-        "divergences": int(stats["diverging"].sum()),
+        "divergences": divergences,
         "mean_tree_size": round(mean_tree, 2),
         "leapfrog_steps_estimated": round(steps),
         "ms_per_gradient": round(1e3 * sampling_s * min(a.chains, a.cores) / steps, 4),
@@ -301,6 +307,7 @@ def worker(a) -> None:
     from gradient import workload
 
     frame = workload(a.sizes, a.families, seed=a.data_seed)
+    watch.mark("data", rows=len(frame))
     watch.install()
     row = {"rows": len(frame), "import_and_data_s": round(time.perf_counter() - start, 2)}
     try:
@@ -324,7 +331,7 @@ def _events(progress: Path) -> dict:
     if progress.exists():
         for line in progress.read_text().splitlines():
             e = json.loads(line)
-            out[e["event"]] = e["t"]
+            out[e["event"]] = e
     return out
 
 
@@ -356,10 +363,12 @@ def run_isolated(contender: str, size: str, family: str, a, tmp: Path) -> dict:
     if killed:
         ev = _events(progress)
         row.update(status="timeout", wall_s=None, wall_lower_bound_s=a.limit)
+        if "data" in ev:
+            row["rows"] = ev["data"]["rows"]
         if "compile_end" in ev and "compile_start" in ev:
-            row["compile_s"] = round(ev["compile_end"] - ev["compile_start"], 2)
+            row["compile_s"] = round(ev["compile_end"]["t"] - ev["compile_start"]["t"], 2)
         if "sampling_start" in ev:
-            so_far = time.time() - ev["sampling_start"]
+            so_far = time.time() - ev["sampling_start"]["t"]
             row["sampling_lower_bound_s"] = round(so_far, 1)
             row["ess_per_s_upper_bound"] = round(a.chains * a.draws / so_far, 2)
         else:
@@ -379,7 +388,8 @@ def ratio(base: dict, other: dict) -> dict | None:
     b_ok, o_ok = base.get("status") == "ok", other.get("status") == "ok"
     b, o = base.get("ess_per_s"), other.get("ess_per_s")
     if b_ok and o_ok and b and o:
-        return {"value": round(b / o, 2), "bound": "="}
+        return {"value": round(b / o, 2), "bound": "=",
+                "not_converged": [r["contender"] for r in (base, other) if not r["converged"]]}
     if b_ok and b and other.get("ess_per_s_upper_bound"):
         return {"value": round(b / other["ess_per_s_upper_bound"], 2), "bound": ">"}
     if o_ok and o and base.get("ess_per_s_upper_bound"):
@@ -416,7 +426,8 @@ def _fmt(v, spec: str = ",.1f") -> str:
 def _ratio_text(r: dict | None) -> str:
     if r is None:
         return "n/a"
-    return f"{'' if r['bound'] == '=' else r['bound'] + ' '}{r['value']:,.2f}×"
+    flag = f" (not converged: {', '.join(r['not_converged'])})" if r.get("not_converged") else ""
+    return f"{'' if r['bound'] == '=' else r['bound'] + ' '}{r['value']:,.2f}×{flag}"
 
 
 def markdown(meta: dict, rows: list[dict], comps: list[dict]) -> str:
@@ -436,11 +447,13 @@ def markdown(meta: dict, rows: list[dict], comps: list[dict]) -> str:
         "`(1|region:service) + (1|region:service:node)`, which formulae expands to every "
         "combination of labels. Hyperparameters: intercept, the three group sds and the NB "
         "dispersion. ms / gradient = sampling s × chains in parallel / (mean tree size × "
-        "(tune + draws) × chains).", "",
+        "(tune + draws) × chains). Converged: max R-hat ≤ 1.01 over the hyperparameters and "
+        "no divergence; the ESS/s of a run that did not converge is not a rate of useful "
+        "draws (a stuck chain has a small but nonzero bulk-ESS).", "",
         "| size | rows | family | contender | status | compile s | sampling s | outside "
         "sampling s | wall s | ms / gradient | min bulk-ESS | ESS/s | divergences | tree size "
-        "| max R-hat | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| max R-hat | converged | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if r["status"] == "timeout":
@@ -453,13 +466,15 @@ def markdown(meta: dict, rows: list[dict], comps: list[dict]) -> str:
             wall, ess_s, sampling = _fmt(r.get("wall_s")), _fmt(r.get("ess_per_s"), ",.2f"), \
                 _fmt(r.get("sampling_s"))
         status = r["status"] if r["status"] != "error" else "error (below)"
+        converged = {True: "yes", False: "**no**", None: ""}[r.get("converged")]
         lines.append(
             f"| {r['size']} | {_fmt(r.get('rows'), ',')} | {r['family']} | {r['contender']} | "
             f"{status} | {_fmt(r.get('compile_s'))} | {sampling} | "
             f"{_fmt(r.get('outside_sampling_s'))} | {wall} | "
             f"{_fmt(r.get('ms_per_gradient'), '.3f')} | {_fmt(r.get('min_ess_bulk'), ',')} | "
             f"{ess_s} | {_fmt(r.get('divergences'), 'd')} | {_fmt(r.get('mean_tree_size'))} | "
-            f"{_fmt(r.get('max_rhat'), '.3f')} | {_fmt(r.get('peak_rss_mb'), ',.0f')} |")
+            f"{_fmt(r.get('max_rhat'), '.4g')} | {converged} | "
+            f"{_fmt(r.get('peak_rss_mb'), ',.0f')} |")
     literal = any("vs_bambi_literal" in c for c in comps)
     lines += ["", "| size | family | bayescount ESS/s ÷ bambi | ÷ hand-written | "
               + ("÷ bambi_literal | " if literal else "")
