@@ -17,7 +17,15 @@ after ``--tune`` (1000), seed ``--seed``, ``min(chains, CPUs)`` chains in parall
    (1|node) + offset(log(requests))`` with bambi's default priors,
    ``Model.fit(inference_method="nutpie")``. The workload's service and node labels are
    unique across the fleet (``r0-s0-n0``), so this is the nested model with exactly the
-   observed groups. ``bambi_literal`` (not run by default) is issue 10's spelling
+   observed groups. With these Fourier covariates bambi's default priors (scaled by
+   1 / sd of each column: sd 8-300 for nearly constant weekly terms over a few hours)
+   and its initial point (intercept 0, so mu ~ requests) make nutpie's log density
+   non-finite at every step at XS ("Logp function returned error code: 3"): every draw
+   diverges and the chains never move. So a second bambi row is run:
+4. ``bambi_noseason``: the same without the Fourier columns (an easier model than the
+   other three: no seasonality), so that a working bambi rate exists to compare with.
+
+``bambi_literal`` (not run by default) is issue 10's spelling
    ``(1|region) + (1|region:service) + (1|region:service:node)``: formulae crosses the
    label sets there, giving 4 x 100 service and 4 x 100 x 400 = 160,000 node effects at S
    (80 and 3,200 at XS), almost all of them unobserved.
@@ -65,13 +73,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-CONTENDERS = ("bayescount", "handwritten", "bambi", "bambi_literal")
-DEFAULT_CONTENDERS = ("bayescount", "handwritten", "bambi")
+CONTENDERS = ("bayescount", "handwritten", "bambi", "bambi_noseason", "bambi_literal")
+DEFAULT_CONTENDERS = ("bayescount", "handwritten", "bambi", "bambi_noseason")
 #: Hyperparameters per contender (the NB dispersion is present for NB only).
 HYPER = {
     "bayescount": ["intercept", "region_sd", "service_sd", "node_sd", "inv_sqrt_alpha"],
     "handwritten": ["intercept", "region_sd", "service_sd", "node_sd", "inv_sqrt_alpha"],
     "bambi": ["Intercept", "1|region_sigma", "1|service_sigma", "1|node_sigma", "alpha"],
+    "bambi_noseason": ["Intercept", "1|region_sigma", "1|service_sigma", "1|node_sigma",
+                       "alpha"],
     "bambi_literal": ["Intercept", "1|region_sigma", "1|region:service_sigma",
                       "1|region:service:node_sigma", "alpha"],
 }
@@ -246,12 +256,14 @@ def run_handwritten(frame, family: str, a) -> tuple:
     return tree, wall, extra
 
 
-def run_bambi(frame, family: str, a, groups: str = BAMBI_GROUPS["bambi"]) -> tuple:
+def run_bambi(frame, family: str, a, groups: str = BAMBI_GROUPS["bambi"],
+              season: bool = True) -> tuple:
     import bambi as bmb
     import pytensor
 
     data, names = fourier_frame(frame, family)
-    formula = f"errors ~ 1 + {' + '.join(names)} + {groups} + offset(log(requests))"
+    terms = ["1", *(names if season else []), groups, "offset(log(requests))"]
+    formula = "errors ~ " + " + ".join(terms)
     start = time.perf_counter()
     model = bmb.Model(formula, data, family="poisson" if family == "poisson"
                       else "negativebinomial")
@@ -266,6 +278,7 @@ def run_bambi(frame, family: str, a, groups: str = BAMBI_GROUPS["bambi"]) -> tup
 
 RUNNERS = {
     "bayescount": run_bayescount, "handwritten": run_handwritten, "bambi": run_bambi,
+    "bambi_noseason": lambda frame, family, a: run_bambi(frame, family, a, season=False),
     "bambi_literal": lambda frame, family, a: run_bambi(frame, family, a,
                                                         BAMBI_GROUPS["bambi_literal"]),
 }
@@ -285,7 +298,12 @@ def summarize(tree, contender: str, a, sampling_s: float) -> dict:
     min_ess = min(float(ess[n].min()) for n in names)
     max_rhat = max(float(rhat[n].max()) for n in names)
     divergences = int(stats["diverging"].sum())
+    message = None
+    if divergences and "divergence_message" in stats:
+        texts = [str(m) for m in stats["divergence_message"].values.ravel() if m]
+        message = max(set(texts), key=texts.count) if texts else None
     return {
+        "divergence_message": message,
         "converged": bool(max_rhat <= RHAT_OK and divergences == 0),
         "hyperparameters": names,
         "ess_bulk": {n: round(float(ess[n].min())) for n in names},
@@ -406,7 +424,7 @@ def comparisons(rows: list[dict]) -> list[dict]:
         if "bayescount" not in by:
             continue
         comp = {"size": size, "family": family}
-        for other in ("bambi", "handwritten", "bambi_literal"):
+        for other in (c for c in CONTENDERS if c != "bayescount"):
             if other in by:
                 comp[f"vs_{other}"] = ratio(by["bayescount"], by[other])
                 target = TARGETS.get((size, family), {}).get(other)
@@ -443,7 +461,9 @@ def markdown(meta: dict, rows: list[dict], comps: list[dict]) -> str:
         "(2) Fourier terms for all three (bambi gets bayescount's encoded Fourier columns as "
         "covariates); numba fastmath off for all; each contender's own default priors. "
         "bambi's groups are `(1|region) + (1|service) + (1|node)` (labels are unique across "
-        "the fleet, so this is the nested model); `bambi_literal` is "
+        "the fleet, so this is the nested model); `bambi_noseason` drops the Fourier "
+        "columns (an easier model: bambi's default priors on them fail, see its divergence "
+        "message); `bambi_literal` is "
         "`(1|region:service) + (1|region:service:node)`, which formulae expands to every "
         "combination of labels. Hyperparameters: intercept, the three group sds and the NB "
         "dispersion. ms / gradient = sampling s × chains in parallel / (mean tree size × "
@@ -475,25 +495,28 @@ def markdown(meta: dict, rows: list[dict], comps: list[dict]) -> str:
             f"{ess_s} | {_fmt(r.get('divergences'), 'd')} | {_fmt(r.get('mean_tree_size'))} | "
             f"{_fmt(r.get('max_rhat'), '.4g')} | {converged} | "
             f"{_fmt(r.get('peak_rss_mb'), ',.0f')} |")
-    literal = any("vs_bambi_literal" in c for c in comps)
-    lines += ["", "| size | family | bayescount ESS/s ÷ bambi | ÷ hand-written | "
-              + ("÷ bambi_literal | " if literal else "")
-              + "targets (L) | Poisson L 4×1000 wall < 120 s? |",
-              "|---|---|---|---|---|---|" + ("---|" if literal else "")]
+    others = [c for c in CONTENDERS if any(f"vs_{c}" in comp for comp in comps)]
+    lines += ["", "| size | family | " + " | ".join(f"bayescount ESS/s ÷ {c}" for c in others)
+              + " | targets (L) | Poisson L 4×1000 wall < 120 s? |",
+              "|---|---|" + "---|" * (len(others) + 2)]
     for c in comps:
         targets = ", ".join(f"≥ {c[k]:g}× {k.removeprefix('target_vs_')}" for k in c
                             if k.startswith("target_vs_"))
         wall = {None: "", True: "yes", False: "no"}[c.get("wall_under_120s")] \
             if "wall_under_120s" in c else ""
-        lines.append(f"| {c['size']} | {c['family']} | {_ratio_text(c.get('vs_bambi'))} | "
-                     f"{_ratio_text(c.get('vs_handwritten'))} | "
-                     + (f"{_ratio_text(c.get('vs_bambi_literal'))} | " if literal else "")
-                     + f"{targets} | {wall} |")
+        ratios = "".join(f"{_ratio_text(c.get(f'vs_{o}'))} | " for o in others)
+        lines.append(f"| {c['size']} | {c['family']} | {ratios}{targets} | {wall} |")
     errors = [r for r in rows if r["status"] == "error"]
     if errors:
         lines += ["", "Errors:", ""]
         lines += [f"- {r['size']} {r['family']} {r['contender']}: `{r['error'][:600]}`"
                   for r in errors]
+    diverged = [r for r in rows if r.get("divergence_message")]
+    if diverged:
+        lines += ["", "Divergences (most frequent message):", ""]
+        lines += [f"- {r['size']} {r['family']} {r['contender']}: {r['divergences']} of "
+                  f"{meta['chains'] * meta['draws']} draws, `{r['divergence_message'][:300]}`"
+                  for r in diverged]
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()), ""]
     return "\n".join(lines)
 
