@@ -45,6 +45,7 @@ lint: $(STAMP)
 #     BENCH_LIMIT=120 BENCH_OUT=/tmp/bench BENCH_PLOT=/tmp/bench/scaling.png
 BENCH_SIZES ?= S,M
 GRADIENT_SIZES ?= S,M,S4k
+BENCH_CONTENDERS ?= bayescount,handwritten,bambi,bambi_noseason
 FIXED_SIZE ?= S
 BENCH_DRAWS ?= 1000
 BENCH_TUNE ?= 1000
@@ -60,7 +61,8 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/gradient.py --sizes $(GRADIENT_SIZES) --out $(BENCH_OUT)
 	$(BIN)/python benchmarks/bench_fit.py --sizes $(BENCH_SIZES) --draws $(BENCH_DRAWS) \
-		--tune $(BENCH_TUNE) --limit $(BENCH_LIMIT) --out $(BENCH_OUT)
+		--tune $(BENCH_TUNE) --limit $(BENCH_LIMIT) --contenders $(BENCH_CONTENDERS) \
+		--out $(BENCH_OUT)
 	$(BIN)/python benchmarks/fixed_costs.py --size $(FIXED_SIZE) --draws $(BENCH_DRAWS) \
 		--tune $(BENCH_TUNE) --out $(BENCH_OUT)
 	$(BIN)/python benchmarks/growth_plot.py --gradient $(BENCH_OUT)/gradient.json \
