@@ -300,7 +300,8 @@ def summarize(tree, contender: str, a, sampling_s: float) -> dict:
     divergences = int(stats["diverging"].sum())
     message = None
     if divergences and "divergence_message" in stats:
-        texts = [str(m) for m in stats["divergence_message"].values.ravel() if m]
+        texts = [m for m in stats["divergence_message"].values.ravel()
+                 if isinstance(m, str) and m and m != "nan"]
         message = max(set(texts), key=texts.count) if texts else None
     return {
         "divergence_message": message,
@@ -458,8 +459,9 @@ def markdown(meta: dict, rows: list[dict], comps: list[dict]) -> str:
         f"load (1/5/15 min) {meta['load_start']} at start, {meta['load_end']} at end. "
         f"Commit {meta['commit']}.", "",
         "Fair comparison: the same rows, nested groups, exposure offset and daily (3) + weekly "
-        "(2) Fourier terms for all three (bambi gets bayescount's encoded Fourier columns as "
-        "covariates); numba fastmath off for all; each contender's own default priors. "
+        "(2) Fourier terms for bayescount, handwritten and bambi (bambi gets bayescount's "
+        "encoded Fourier columns as covariates); numba fastmath off for all; each "
+        "contender's own default priors. "
         "bambi's groups are `(1|region) + (1|service) + (1|node)` (labels are unique across "
         "the fleet, so this is the nested model); `bambi_noseason` drops the Fourier "
         "columns (an easier model: bambi's default priors on them fail, see its divergence "
