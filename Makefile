@@ -34,11 +34,39 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# Per-gradient time (S, M; add L with --sizes S,M,L) then the side-by-side S fits;
-# results in benchmarks/results/ (JSON + Markdown).
-bench: $(STAMP)
-	$(BIN)/python benchmarks/gradient.py --sizes S,M --out benchmarks/results
-	$(BIN)/python benchmarks/bench_fit.py
+# The benchmark suite (issue 10; JSON + Markdown in $(BENCH_OUT)): per-gradient time
+# (gradient.py), bayescount vs hand-written PyMC vs bambi sampling the same data side by
+# side, each in its own subprocess under a $(BENCH_LIMIT) s limit (bench_fit.py), the fixed
+# costs of one fit stage by stage (fixed_costs.py) and the growth plot $(BENCH_PLOT)
+# (growth_plot.py). Hours at the defaults on 2 cores. All sizes:
+#   make bench BENCH_SIZES=S,M,L GRADIENT_SIZES=S,M,L,S4k
+# Smoke test (minutes):
+#   make bench BENCH_SIZES=XS GRADIENT_SIZES=XS FIXED_SIZE=XS BENCH_DRAWS=100 BENCH_TUNE=100 \
+#     BENCH_LIMIT=120 BENCH_OUT=/tmp/bench BENCH_PLOT=/tmp/bench/scaling.png
+BENCH_SIZES ?= S,M
+GRADIENT_SIZES ?= S,M,S4k
+BENCH_CONTENDERS ?= bayescount,handwritten,bambi,bambi_noseason
+FIXED_SIZE ?= S
+BENCH_DRAWS ?= 1000
+BENCH_TUNE ?= 1000
+BENCH_LIMIT ?= 900
+BENCH_OUT ?= benchmarks/results
+BENCH_PLOT ?= docs/img/scaling.png
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/gradient.py --sizes $(GRADIENT_SIZES) --out $(BENCH_OUT)
+	$(BIN)/python benchmarks/bench_fit.py --sizes $(BENCH_SIZES) --draws $(BENCH_DRAWS) \
+		--tune $(BENCH_TUNE) --limit $(BENCH_LIMIT) --contenders $(BENCH_CONTENDERS) \
+		--out $(BENCH_OUT)
+	$(BIN)/python benchmarks/fixed_costs.py --size $(FIXED_SIZE) --draws $(BENCH_DRAWS) \
+		--tune $(BENCH_TUNE) --out $(BENCH_OUT)
+	$(BIN)/python benchmarks/growth_plot.py --gradient $(BENCH_OUT)/gradient.json \
+		--fit $(BENCH_OUT)/bench_fit.json --out $(BENCH_PLOT)
 
 # The documentation site (MkDocs Material + mkdocstrings): served with live reload on
 # http://127.0.0.1:8000, or built with every warning an error (broken links, references,

@@ -4,6 +4,10 @@ Workloads (``--sizes``): 4 regions x 25 services x 4 nodes, 5-minute windows, re
 exposure, daily (order 3) + weekly (order 2) Fourier seasonality:
 
 * S: 50 windows (20,000 rows); M: 250 windows (100,000 rows); L: 2,016 windows (806,400 rows).
+* S4k: 4 regions x 25 services x **40** nodes (4,000 series, 10x S) x 50 windows (200,000
+  rows): growth with the number of groups (400 -> 4,000 series) at S's number of windows;
+  compare with M (400 series, 100,000 rows) to separate rows from groups.
+* XS: 4 regions x 5 services x 2 nodes x 20 windows (800 rows): a smoke test of the scripts.
 
 Contenders, for each family (``--families poisson,negative_binomial``):
 
@@ -52,17 +56,30 @@ from bayescount.inference.fit import package_versions, prepare_training
 from bayescount.models import ModelSpec, build_model
 from bayescount.testing import simulate_telemetry  # noqa: E402 (after the path)
 
-SIZES = {"S": 50, "M": 250, "L": 2016}
+#: size -> (regions, services per region, nodes per service, 5-minute windows).
+SHAPES = {
+    "XS": (4, 5, 2, 20), "S": (4, 25, 4, 50), "M": (4, 25, 4, 250), "L": (4, 25, 4, 2016),
+    "S4k": (4, 25, 40, 50),
+}
+SIZES = {size: shape[3] for size, shape in SHAPES.items()}  # windows per size
 N_POINTS = 200
 
 
 def workload(size: str, family: str, seed: int = 42) -> pd.DataFrame:
     """The reference table of ``size``: errors per 5-minute window, requests as exposure."""
     fam = "poisson" if family == "poisson" else "negative_binomial"
+    if size not in SHAPES:
+        raise SystemExit(f"gradient.py: error: unknown size {size!r}; choose from {list(SHAPES)}")
     return simulate_telemetry(
-        4, 25, 4, SIZES[size], family=fam, rate=2e-3, sd=(0.3, 0.5, 0.3), alpha=8.0,
+        *SHAPES[size], family=fam, rate=2e-3, sd=(0.3, 0.5, 0.3), alpha=8.0,
         daily_amplitude=0.3, seed=seed,
     ).frame
+
+
+def n_series(size: str) -> int:
+    """Number of series (nodes) of ``size``."""
+    regions, services, nodes, _ = SHAPES[size]
+    return regions * services * nodes
 
 
 def spec_for(family: str, **options) -> ModelSpec:
@@ -220,13 +237,14 @@ def contenders(frame: pd.DataFrame, family: str, only: set[str] | None) -> dict:
 
 
 def markdown(rows: list[dict]) -> str:
-    head = ("| size | rows | family | contender | ms / gradient | × hand-written | dims | "
-            "compile s | load (1 min) |\n|---|---|---|---|---|---|---|---|---|\n")
+    head = ("| size | rows | series | family | contender | ms / gradient | × hand-written | "
+            "dims | compile s | load (1 min) |\n|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for r in rows:
         ratio = r.get("vs_handwritten")
         lines.append(
-            f"| {r['size']} | {r['rows']:,} | {r['family']} | {r['contender']} | "
+            f"| {r['size']} | {r['rows']:,} | {r.get('series', '')} | {r['family']} | "
+            f"{r['contender']} | "
             f"{r['ms_per_gradient']:.3f} | {'' if ratio is None else f'{ratio:.2f}'} | "
             f"{r['n_dim']} | {r['compile_s']} | {r['load'][0]:.2f} |"
         )
@@ -254,7 +272,8 @@ def main() -> None:
             base = res.get("handwritten", {}).get("ms_per_gradient")
             for name, r in res.items():
                 ratio = None if not base else round(r["ms_per_gradient"] / base, 2)
-                row = {"size": size, "rows": len(frame), "family": family, "contender": name,
+                row = {"size": size, "rows": len(frame), "series": n_series(size),
+                       "family": family, "contender": name,
                        **r, "load": [round(v, 2) for v in load], "vs_handwritten": ratio}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
