@@ -14,7 +14,8 @@ weekly seasonality), and times each:
    :func:`bayescount.inference.sampling.run_sampler` calls it through ``pm.sample``;
 8. ``sampling``: ``nutpie.sample``, chains x ``--draws`` after ``--tune``;
 9. ``pm.sample rest``: the rest of ``run_sampler`` (PyMC's set-up and DataTree assembly);
-10. ``gate``: :func:`bayescount.inference.convergence.check_convergence`;
+10. ``row data``: the rows' observed and constant data and timestamps put in the tree;
+    ``gate``: :func:`bayescount.inference.convergence.check_convergence`;
 11. ``save``: :func:`bayescount.io.save_fit` to a ``.nc`` file (size reported);
 12. ``load``: :func:`bayescount.load` of that file.
 
@@ -60,6 +61,7 @@ def run(a) -> dict:
     from gradient import spec_for, workload
 
     import bayescount
+    from bayescount.inference._tree_data import _finish_tree
     from bayescount.inference.convergence import check_convergence
     from bayescount.inference.sampling import SamplerConfig, run_sampler
     from bayescount.io import save_fit
@@ -92,9 +94,9 @@ def run(a) -> dict:
             stages["sampling"] = watch.seconds["sampling"]
             stages["pm.sample rest"] = stages.pop("run_sampler") - stages["compile"] \
                 - stages["sampling"]
-            if "y_logfact" in tree["constant_data"].data_vars:  # as fit_prepared does
-                const = tree["constant_data"].to_dataset().drop_vars("y_logfact")
-                tree["constant_data"] = type(tree)(const)
+            # As fit_prepared does: the rows' data (and timestamps) replace the graph's.
+            timed("row data", _finish_tree, tree, spec, design, prepared,
+                  log_likelihood=False, times=clean[spec.schema.time])
             report = timed("gate", check_convergence, tree, None, how, emit_warning=False)
         fit = bayescount.Fit(spec=spec, design=design, parameterization=dict(how), tree=tree,
                              sampler_config=config, convergence=report)

@@ -35,6 +35,8 @@ from bayescount.inference.predict import (
     sample_counts,
 )
 from bayescount.inference.sampling import SampleFn, SamplerConfig, run_sampler
+from bayescount.models.builder import compressed_data
+from bayescount.models.compression import compressible
 from bayescount.models.spec import ModelSpec
 from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.schema import CountSchema
@@ -91,9 +93,6 @@ class Fit:
         The convergence gate (divergences, R-hat, ESS, tree depth, E-BFMI).
     versions : Mapping[str, str]
         Versions of the packages that produced the fit.
-    row_cells : numpy.ndarray, optional
-        Dim ``obs``: the likelihood cell each training row was evaluated in. ``None``
-        means the identity (one cell per row).
     """
 
     spec: ModelSpec
@@ -103,7 +102,6 @@ class Fit:
     sampler_config: SamplerConfig
     convergence: ConvergenceReport
     versions: Mapping[str, str] = field(default_factory=package_versions)
-    row_cells: np.ndarray | None = None
 
     # ------------------------------------------------------------------ views
     @property
@@ -127,9 +125,17 @@ class Fit:
         return int(self.tree["observed_data"]["y"].size)
 
     @property
-    def cells(self) -> np.ndarray:
-        """Dim ``obs``: the likelihood cell of each training row (identity by default)."""
-        return np.arange(self.n_rows) if self.row_cells is None else self.row_cells
+    def row_cells(self) -> np.ndarray:
+        """Dim ``obs`` (int64): the likelihood cell each training row was sampled in.
+
+        A compressed Poisson likelihood (:mod:`bayescount.models.compression`) sums
+        the rows of a cell; otherwise every row is its own cell (``arange(n_rows)``).
+        Recomputed from the stored rows, so a loaded fit has it too.
+        """
+        if not compressible(self.spec):
+            return np.arange(self.n_rows)
+        prepared, _ = self.training_rows()
+        return compressed_data(self.design, prepared)[0].row_cell
 
     def observed_counts(self) -> np.ndarray:
         """Return the training rows' observed counts, dim ``obs`` (int64)."""

@@ -56,17 +56,10 @@ def truth_sampler(truth: dict, noise: float = 0.02, seed: int = 0):
              "energy": (("chain", "draw"), rng.normal(size=(c, d)))},
             coords={"chain": coords["chain"], "draw": coords["draw"]},
         )
-        const = {}
-        for name in model.named_vars:
-            var = model.named_vars[name]
-            if hasattr(var, "get_value") and name != "y_obs":
-                const[name] = (model.named_vars_to_dims.get(name), var.get_value())
-        observed = xr.Dataset({"y": (("obs",), model["y_obs"].get_value())})
+        # The fit adds the rows' observed and constant data itself.
         return xr.DataTree.from_dict({
             "posterior": xr.Dataset(post, coords=coords),
             "sample_stats": stats,
-            "observed_data": observed,
-            "constant_data": xr.Dataset(const),
         })
 
     return sample

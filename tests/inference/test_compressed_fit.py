@@ -55,5 +55,8 @@ def test_a_compressed_fit_stores_its_rows_and_their_log_likelihood(telemetry, lo
     np.testing.assert_allclose(
         loglik.values, count_logpmf(prepared.counts, params.mu.values), rtol=1e-12
     )
+    # Each row's cell: the (node, timestamp) of the dense groups x times grid.
+    cells = fit.row_cells
+    assert cells.shape == (len(telemetry),) and len(np.unique(cells)) == len(telemetry)
     # Summed over rows it is the Poisson log density of the draws: finite, below 0.
     assert np.all(np.isfinite(loglik.values)) and np.all(loglik.sum("obs") < 0)
