@@ -15,9 +15,9 @@ weekly seasonality), and times each:
 8. ``sampling``: ``nutpie.sample``, chains x ``--draws`` after ``--tune``;
 9. ``pm.sample rest``: the rest of ``run_sampler`` (PyMC's set-up and DataTree assembly);
 10. ``row data``: the rows' observed and constant data and timestamps put in the tree;
-    ``gate``: :func:`bayescount.inference.convergence.check_convergence`;
-11. ``save``: :func:`bayescount.io.save_fit` to a ``.nc`` file (size reported);
-12. ``load``: :func:`bayescount.load` of that file.
+11. ``gate``: :func:`bayescount.inference.convergence.check_convergence`;
+12. ``save``: :func:`bayescount.io.save_fit` to a ``.nc`` file (size reported);
+13. ``load``: :func:`bayescount.load` of that file.
 
 Compile and sampling are timed by wrapping the two nutpie functions (see
 ``bench_fit.Stopwatch``). Compile time depends on PyTensor's / numba's on-disk caches:
