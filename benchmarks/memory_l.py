@@ -203,12 +203,18 @@ def _run_child(op, family, windows, path, limit_gb, timeout=None) -> dict:
     cmd = [sys.executable, __file__, "--child", op, "--families", family,
            "--windows", str(windows), "--fit", str(path), "--limit-gb", str(limit_gb)]
     start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                              timeout=timeout)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"op": op, "family": family, "seconds": float(timeout),
-                "error": f"not finished after {timeout:g} s (killed; a lower bound)"}
+        status = Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+        hwm = next((int(x.split()[1]) / 1024 for x in status if x.startswith("VmHWM:")), None)
+        proc.kill()
+        proc.communicate()
+        return {"op": op, "family": family, "seconds": float(timeout), "peak_rss_mib": hwm,
+                "error": f"not finished after {timeout:g} s (killed; time a lower bound, "
+                         "peak RSS so far)"}
+    proc = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     wall = time.perf_counter() - start
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
@@ -237,7 +243,7 @@ def _markdown(rows: list[dict], meta: dict) -> str:
     for r in rows:
         note = r.get("error") or json.dumps(r.get("result", ""))
         note = note.replace("|", "/")[:120]
-        peak, before = r.get("peak_rss_mib", float("nan")), r.get("rss_before_mib", float("nan"))
+        peak, before = (r.get(k) or float("nan") for k in ("peak_rss_mib", "rss_before_mib"))
         lines.append(
             f"| {r.get('tag', '')} | {r['family']} | {r['op']} | {peak:.0f} | {before:.0f} "
             f"| {r.get('seconds', float('nan')):.1f} | {note} |")
