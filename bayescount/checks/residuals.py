@@ -33,7 +33,7 @@ import pandas as pd
 
 from bayescount.checks._array import lag1_autocorrelation
 from bayescount.exceptions import ColumnNotFoundError, DataError
-from bayescount.inference.draws import chunked_parameters
+from bayescount.inference.draws import CHUNK_ELEMENTS, chunked_parameters
 from bayescount.inference.fit import as_fit
 from bayescount.inference.predictive_cdf import family_moments
 from bayescount.multiplicity import FDR_LEVEL, adjust_p_values, normal_p_value
@@ -287,9 +287,12 @@ class ResidualDiagnostics:
         return fig
 
 
-def _posterior_mean_moments(fit: Fit, chunk_size: int):
+def _posterior_mean_moments(fit: Fit, chunk_size: int | None):
     """Family mean and variance per fitted row at the posterior-mean parameters."""
     prepared, rows = fit.training_rows()
+    if chunk_size is None:
+        n_draws = fit.posterior.sizes["chain"] * fit.posterior.sizes["draw"]
+        chunk_size = max(1, CHUNK_ELEMENTS // n_draws)
     mean = np.empty(prepared.n)
     var = np.empty(prepared.n)
     rng = np.random.default_rng(0)  # no unseen labels in the fitted rows: unused
@@ -323,7 +326,7 @@ def residual_diagnostics(
     *,
     data: pd.DataFrame | None = None,
     by: str | None = None,
-    chunk_size: int = 50_000,
+    chunk_size: int | None = None,
     fdr: float = FDR_LEVEL,
 ) -> ResidualDiagnostics:
     """Calibration ratio, Pearson dispersion and residual ACF of a fitted model.
@@ -337,8 +340,10 @@ def residual_diagnostics(
         :func:`~bayescount.checks.check_model`).
     by : str, optional
         Group level for per-group calibration ratios.
-    chunk_size : int
-        Rows whose per-draw parameters are held at once.
+    chunk_size : int, optional
+        Rows whose per-draw parameters are held at once; peak memory is
+        O(``chunk_size`` x draws). Default: about
+        :data:`~bayescount.inference.draws.CHUNK_ELEMENTS` draws x rows per chunk.
     fdr : float
         False discovery rate of the flags (Benjamini–Hochberg over the calibration
         tests of every group and the autocorrelation tests of every series).

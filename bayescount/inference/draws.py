@@ -14,11 +14,12 @@ import xarray as xr
 
 from bayescount.exceptions import ColumnNotFoundError, SpecError
 from bayescount.inference.fit import as_fit
-from bayescount.inference.predict import Prediction, PredictiveParameters
+from bayescount.inference.predict import Prediction, PredictiveParameters, sample_counts
 from bayescount.prep.design import PreparedData
 
 __all__ = [
     "BLOCK_ELEMENTS",
+    "CHUNK_ELEMENTS",
     "chunked_parameters",
     "draw_subset",
     "fitted_predictions",
@@ -28,6 +29,9 @@ __all__ = [
 
 #: Elements (draws x rows) per block of predictive draws held at once.
 BLOCK_ELEMENTS = 4_000_000
+#: Draws x rows of per-draw parameters held at once by the row-chunked computations
+#: (PIT, residual moments) when no chunk size is given.
+CHUNK_ELEMENTS = 2_000_000
 
 
 def label_variable(label: str) -> str:
@@ -114,11 +118,16 @@ def fitted_predictions(
     per_block = max(1, BLOCK_ELEMENTS // max(n_rows, 1) // posterior.sizes["chain"])
     seeds = np.random.SeedSequence(random_seed)
     n_draws = posterior.sizes["draw"]
+    # The rows are encoded once; each block is ``fit.predict(None, random_seed=...)``
+    # on its draws, number for number (the fitted rows draw nothing before the counts).
+    prepared, rows = fit.training_rows()
     for start in range(0, n_draws, per_block):
         block = posterior.isel(draw=slice(start, start + per_block))
         (seed,) = seeds.spawn(1)
-        rng_seed = int(seed.generate_state(1)[0])
-        yield fit.with_posterior(block).predict(None, random_seed=rng_seed)
+        rng = np.random.default_rng(int(seed.generate_state(1)[0]))
+        params = fit.predictive_parameters(prepared, rng=rng, posterior=block)
+        yield Prediction(draws=sample_counts(params, rng), rows=rows, scale="counts",
+                         params=params)
 
 
 def chunked_parameters(

@@ -7,6 +7,8 @@ as JSON, the SHA-256 of the spec and (format 2) the SHA-256 of every other part:
 each JSON attribute as stored and each group's variables (see
 :mod:`bayescount.io._integrity`). Loading recomputes them all, so an edited covariate
 scale, level list, time grid, parameterization or draw is refused, naming the part.
+Format 3 leaves out the per-row constant data that loading recomputes exactly (the
+log exposure, the codes of a nested level's parents; :mod:`bayescount.io._derived`).
 Format-1 files (spec hash only) still load, with a
 :class:`~bayescount.exceptions.FitFileWarning` that the rest cannot be verified.
 No pickle: loading runs no stored code.
@@ -31,6 +33,7 @@ from bayescount.exceptions import (
     SpecError,
     SpecHashMismatchError,
 )
+from bayescount.io._derived import leave_out, restore
 from bayescount.io._integrity import digests
 from bayescount.io.atomic import atomic_write
 from bayescount.prep.design import Design
@@ -41,9 +44,10 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_fit", "save_fit"]
 
 FORMAT_NAME = "bayescount-fit"
-FORMAT_VERSION = 2
-#: Older formats this version still reads (format 1: the spec hash only).
-_READABLE = (1, FORMAT_VERSION)
+FORMAT_VERSION = 3
+#: Older formats this version still reads (format 1: the spec hash only; format 2:
+#: every per-row array stored, including those format 3 recomputes on loading).
+_READABLE = (1, 2, FORMAT_VERSION)
 _ENGINE = "h5netcdf"
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _JSON_ATTRS = ("spec", "design", "parameterization", "sampler_config", "convergence", "versions")
@@ -69,7 +73,9 @@ def save_fit(fit: Fit, path: str | Path) -> Path:
     never corrupts it; a new file follows the umask and an overwritten one keeps its
     mode. The file is netCDF4/HDF5: the DataTree's groups plus the spec, design,
     parameterization, sampler settings, convergence report and versions as JSON
-    attributes, each with a SHA-256 digest checked by :func:`load_fit`.
+    attributes, each with a SHA-256 digest checked by :func:`load_fit`. Per-row data
+    that loading recomputes exactly (``log_exposure``, a nested level's parent codes)
+    are left out of the file.
 
     Parameters
     ----------
@@ -94,7 +100,7 @@ def save_fit(fit: Fit, path: str | Path) -> Path:
 
     fit = as_fit(fit)
     path = Path(path)
-    tree = _storable(fit.tree)
+    tree = leave_out(_storable(fit.tree), fit.design)
     state = {
         "spec": fit.spec.to_dict(),
         "design": fit.design.to_dict(),
@@ -263,6 +269,7 @@ def load_fit(path: str | Path) -> Fit:
         )
     _check_consistency(tree, design, path)
     _check_digests(tree, path)
+    restore(tree, design, path)
     return Fit(
         spec=spec,
         design=design,

@@ -25,7 +25,7 @@ from arviz_plots import PlotCollection, plot_ecdf_pit
 from arviz_stats.ecdf_utils import ecdf_pit
 
 from bayescount.exceptions import ColumnNotFoundError
-from bayescount.inference.draws import draw_subset
+from bayescount.inference.draws import CHUNK_ELEMENTS, chunked_parameters, draw_subset
 from bayescount.inference.fit import as_fit
 from bayescount.inference.predict import SAMPLE_DIMS
 from bayescount.inference.predictive_cdf import pit_bounds
@@ -37,9 +37,16 @@ __all__ = ["add_uniformity_band", "plot_pit", "randomised_pit"]
 
 
 def randomised_pit(
-    model: Fit, *, max_draws: int | None = 500, random_seed: int | None = 0
+    model: Fit,
+    *,
+    max_draws: int | None = 500,
+    random_seed: int | None = 0,
+    chunk_size: int | None = None,
 ) -> np.ndarray:
     """Randomised PIT of every fitted row under the exact posterior predictive CDF.
+
+    Rows are processed in chunks, so memory is O(``chunk_size`` x draws) whatever the
+    number of rows; each row's value does not depend on the chunking.
 
     Parameters
     ----------
@@ -49,25 +56,43 @@ def randomised_pit(
         Posterior draws averaged in the mixture CDF (``None``: all).
     random_seed : int, optional
         Seed of the uniforms that break the ties of discrete counts.
+    chunk_size : int, optional
+        Rows processed at once (default: about
+        :data:`~bayescount.inference.draws.CHUNK_ELEMENTS` draws x rows per chunk).
 
     Returns
     -------
     numpy.ndarray
         One value in [0, 1] per fitted row, in fitted order; uniform when the rows
         come from the model (Czado, Gneiting & Held 2009, *Biometrics* 65, 1254).
+
+    Raises
+    ------
+    SpecError
+        ``chunk_size`` is not a positive integer.
     """
     fit = as_fit(model)
     rng = np.random.default_rng(random_seed)
     prepared, _ = fit.training_rows()
     posterior = draw_subset(fit.posterior, max_draws)
-    params = fit.predictive_parameters(prepared, rng=rng, posterior=posterior)
+    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    if chunk_size is None:
+        chunk_size = max(1, CHUNK_ELEMENTS // n_draws)
 
     def values(da):
         return None if da is None else da.stack(s=SAMPLE_DIMS).transpose("s", ...).values
 
     y = np.asarray(fit.observed_counts(), dtype=np.int64)
-    f_below, f_at, _ = pit_bounds(y, values(params.mu), values(params.alpha),
-                                  values(params.psi))
+    f_below = np.empty(y.size)
+    f_at = np.empty(y.size)
+    # The fitted rows have no unseen labels nor future latent steps: ``rng`` draws
+    # nothing here, so the uniforms below are those of an unchunked run.
+    for rows, params in chunked_parameters(
+        fit, prepared, chunk_size=chunk_size, max_draws=max_draws, rng=rng
+    ):
+        f_below[rows], f_at[rows], _ = pit_bounds(
+            y[rows], values(params.mu), values(params.alpha), values(params.psi))
+        del params
     return np.clip(f_below + rng.random(y.size) * (f_at - f_below), 0.0, 1.0)
 
 
