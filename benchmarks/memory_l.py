@@ -8,7 +8,7 @@ so every operation has to work on blocks of rows or draws.
 The fit is fabricated, not sampled: posterior draws (4 chains x 1,000) scattered
 around the simulation's truth (the seasonal coefficients by least squares on the
 log rates), with the observed and constant data a default fit stores
-(``driver._data_groups`` plus the rows' timestamps). It is written once per family
+(``_tree_data._finish_tree``: the rows' data and timestamps). It is written once per family
 with :func:`bayescount.io.save_fit`; every operation then runs in a fresh
 subprocess that loads it, and reports its own peak RSS (``VmHWM``), its RSS before the
 operation and the operation's wall time. The child runs under an address-space limit
@@ -80,9 +80,9 @@ def build(family: str, windows: int, path: Path) -> dict:
     import numpy as np
     import xarray as xr
 
+    from bayescount.inference._tree_data import _finish_tree
     from bayescount.inference.convergence import check_convergence
-    from bayescount.inference.driver import _data_groups
-    from bayescount.inference.fit import Fit, _store_time, prepare_training
+    from bayescount.inference.fit import Fit, prepare_training
     from bayescount.inference.sampling import SamplerConfig
     from bayescount.io import save_fit
 
@@ -117,9 +117,9 @@ def build(family: str, windows: int, path: Path) -> dict:
         coords=coords | {},
     )
     groups = {"posterior": xr.Dataset(post, coords=coords), "sample_stats": stats}
-    groups |= _data_groups(design, prepared)
     tree = xr.DataTree.from_dict(groups)
-    _store_time(tree, clean[spec.schema.time])
+    _finish_tree(tree, spec, design, prepared, log_likelihood=False,
+                 times=clean[spec.schema.time])
     fit = Fit(spec=spec, design=design, parameterization={lv.name: "centered"
                                                           for lv in design.levels},
               tree=tree, sampler_config=SamplerConfig(draws=DRAWS, tune=0, chains=CHAINS),
