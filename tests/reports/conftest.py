@@ -46,8 +46,8 @@ def calm_sampler(model, config) -> xr.DataTree:
     tree = prior_sampler(model, config)
     post = tree["posterior"].to_dataset()
     rng = np.random.default_rng(config.random_seed)
-    y = tree["observed_data"]["y"].values
-    exposure = tree["constant_data"]["exposure"].values
+    y = model["y_obs"].get_value()
+    exposure = model["exposure"].get_value()
     shape = post["intercept"].shape
     changes = {"intercept": (post["intercept"].dims, np.log(y.sum() / exposure.sum())
                              + 0.02 * rng.normal(size=shape))}
