@@ -28,6 +28,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -89,6 +90,7 @@ def draw(data: list[dict], out: Path) -> Path:
                                 textcoords="offset points", xytext=(4, 4), fontsize=7,
                                 color=colour)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decades only: no overlapping labels
         ax.set_yscale("log")
         ax.set_title(family.replace("_", " "))
         ax.set_xlabel("rows (5-minute windows x series)")
