@@ -52,9 +52,9 @@ __all__ = [
     "compressed_data",
     "compression_form",
     "counts_as_data",
-    "histogram_applies",
     "fourier_times",
     "free_dim",
+    "histogram_applies",
     "variable_names",
 ]
 
@@ -342,7 +342,9 @@ def compression_form(data_names) -> CompressionForm | None:
 
     Returns
     -------
-    {"dense", "cells"} or None
+    {"dense", "cells", "histogram"} or None
+        A compressed Poisson likelihood's form, the NB count histogram, or one
+        likelihood term per row.
     """
     names = set(data_names)
     if "exposure_grid" in names:
