@@ -113,7 +113,7 @@ def run_sampler(model: pm.Model, config: SamplerConfig) -> xr.DataTree:
 
     Runs :func:`pymc.sample` with the chosen NUTS implementation (nutpie, NumPyro or
     PyMC). The fit adds the rows' data and, when ``config.log_likelihood``, the
-    pointwise log-likelihood afterwards (:func:`~bayescount.inference.fit_prepared`).
+    pointwise log-likelihood afterwards (:func:`~bayescount.inference.fit.fit_prepared`).
 
     Parameters
     ----------
