@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import arviz_stats as azs
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from bayescount._warnings import warn
 from bayescount.checks._options import from_fit_kwargs
@@ -25,6 +26,7 @@ from bayescount.inference.convergence import ConvergenceThresholds
 from bayescount.inference.driver import FitJob, run_fits
 from bayescount.inference.executors import JobExecutor, open_executor
 from bayescount.inference.fit import Fit, as_fit
+from bayescount.inference.loglik import pointwise_log_likelihood
 from bayescount.inference.sampling import SampleFn, SamplerConfig, run_sampler
 from bayescount.models.spec import FAMILIES, as_spec
 from bayescount.results import html_block, json_safe, new_axes
@@ -156,15 +158,19 @@ class Comparison:
 
 
 def _loo(name: str, fit: Fit):
-    if "log_likelihood" not in fit.tree.children:
-        raise SpecError(
-            f"Model {name!r} was fitted without the pointwise log-likelihood, which LOO "
-            "needs. Refit it with fit(..., log_likelihood=True)."
+    tree = fit.tree
+    if "log_likelihood" not in tree.children:
+        # Computed from the draws and the stored rows, exactly as a fit asked for it
+        # would have stored it: no refit needed.
+        prepared, _ = fit.training_rows()
+        tree = tree.copy()
+        tree["log_likelihood"] = xr.DataTree(
+            pointwise_log_likelihood(fit.posterior, fit.spec, fit.design, prepared)
         )
     with warnings.catch_warnings():
         # High Pareto k values are counted and reported per model (ComparisonRow.warning).
         warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
-        return azs.loo(fit.tree, pointwise=True)
+        return azs.loo(tree, pointwise=True)
 
 
 def compare_models(models: Mapping[str, Fit]) -> Comparison:
@@ -173,8 +179,11 @@ def compare_models(models: Mapping[str, Fit]) -> Comparison:
     Parameters
     ----------
     models : mapping of str to Fit
-        At least two fits (or fitted models) of the same rows with
-        ``log_likelihood=True``.
+        At least two fits (or fitted models) of the same rows. Their stored pointwise
+        log-likelihood is used; a fit made without it (``log_likelihood=False``, the
+        default) gets it computed from its draws and stored rows
+        (:func:`~bayescount.inference.loglik.pointwise_log_likelihood`), so saved fits
+        compare without a refit.
 
     Returns
     -------

@@ -57,13 +57,17 @@ def _finish_tree(
     """Give a sampled tree its per-row data, timestamps and (asked for) log-likelihood.
 
     Used by every fitting path (a fresh model, a re-used compiled one), so fits look
-    alike whatever graph was sampled. A sampling function that returns its own
-    ``log_likelihood`` group (a test's stand-in for NUTS) keeps it.
+    alike whatever graph was sampled (warm-up draws are not kept). A sampling
+    function that returns its own ``log_likelihood`` group (a test's stand-in for
+    NUTS) keeps it.
     """
     from bayescount.inference.loglik import pointwise_log_likelihood
 
     for name, ds in _data_groups(design, prepared).items():
         tree[name] = xr.DataTree(ds)
+    for name in ("warmup_posterior", "warmup_sample_stats"):  # nutpie's, on one path only
+        if name in tree.children:
+            del tree[name]
     if times is not None:
         values = times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz else times
         const = tree["constant_data"].to_dataset()

@@ -9,8 +9,9 @@ Dask) and returns one :class:`FitResult` per job, in job order.
 A job is fitted one of two ways:
 
 compiled (nutpie, re-used)
-    When no sampling function is given and the job samples with nutpie (without the
-    pointwise log-likelihood or a low-rank mass matrix), the worker compiles the
+    When no sampling function is given and the job samples with nutpie with a
+    diagonal mass matrix (the pointwise log-likelihood is computed after sampling,
+    on either path), the worker compiles the
     model once with :class:`~bayescount.inference.compiled.CompiledSampler` and
     keeps it in a small per-thread cache keyed by the spec hash, the design, the
     parameterization, the sampler settings and the template rows; later jobs with

@@ -258,7 +258,8 @@ class Fit:
         -------
         PredictiveParameters
             ``mu`` (counts per window, for each row's exposure), ``alpha`` (NB2
-            shape) and ``psi`` (zero-inflation probability), dims ``(chain, draw, obs)``.
+            shape) and ``psi`` (probability of the count part, PyMC's zero-inflation
+            convention), dims ``(chain, draw, obs)``.
 
         Raises
         ------

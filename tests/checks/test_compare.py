@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from fakefit_helpers import fake_fit, truth_sampler
 
@@ -91,11 +92,17 @@ def test_compare_families_prefers_the_true_family(nb_data):
     assert list(selection.comparison.to_frame().index) == ["negative_binomial", "poisson"]
 
 
-def test_compare_needs_the_log_likelihood(nb_data):
+def test_compare_computes_a_missing_log_likelihood_from_the_draws(nb_data):
+    # Fits made without log_likelihood=True (e.g. saved by the CLI) compare without a refit.
     a = fake_fit(nb_data.frame, nb_data.truth, family="poisson")
     b = fake_fit(nb_data.frame, nb_data.truth, family="negative_binomial")
-    with pytest.raises(SpecError, match=r"log_likelihood=True"):
-        compare_models({"poisson": a, "negative_binomial": b})
+    assert "log_likelihood" not in a.fit_.tree.children
+    rows = {r.name: r for r in compare_models({"poisson": a, "negative_binomial": b}).rows}
+    # The data are NB (alpha 20 over many rows): the Poisson model is clearly worse.
+    assert rows["negative_binomial"].rank == 0
+    assert rows["poisson"].elpd_diff < -2 * rows["poisson"].dse
+    assert np.isfinite(rows["poisson"].elpd) and rows["poisson"].elpd < 0
+    assert "log_likelihood" not in a.fit_.tree.children  # the fit itself is unchanged
     with pytest.raises(SpecError, match="at least two"):
         compare_models({"poisson": a})
 
