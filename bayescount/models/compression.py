@@ -21,9 +21,12 @@ group effects), a time part ``f[t]`` (seasonality on the distinct timestamps) an
   term per distinct (group combination, timestamp, covariate row).
 
 Both add the parameter-free constant, so the log density equals the per-row one
-(up to rounding). Only the plain Poisson family is compressed; the zero-inflated and
-negative binomial densities are not functions of cell sums, nor is a latent level's
-(its states differ per row). See ``docs/performance.md`` for measurements.
+(up to rounding). Only the plain Poisson family is compressed this way; the
+zero-inflated and negative binomial densities are not functions of cell sums, nor is a
+latent level's (its states differ per row). A negative binomial with one dispersion
+takes its gamma terms over the distinct counts instead
+(:func:`~bayescount.models.likelihood.nb_histogram_loglik`). See
+``docs/performance.md`` for measurements.
 """
 
 from __future__ import annotations
