@@ -18,6 +18,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from bayescount._signals import record_signal, take_pending_signal
+
 __all__ = ["EXIT_BROKEN_PIPE", "EXIT_OUTPUT_FAILED", "main"]
 
 #: Exit code of a command whose standard output was closed early (128 + SIGPIPE).
@@ -29,7 +31,26 @@ EXIT_OUTPUT_FAILED = 1
 def _interrupt_on_sigterm(signum: int, frame: object) -> None:
     from bayescount.exceptions import FitInterrupted
 
+    record_signal(signum)
     raise FitInterrupted(signum)
+
+
+def _interrupt_on_sigint(signum: int, frame: object) -> None:
+    record_signal(signum)
+    raise KeyboardInterrupt
+
+
+def _quiet_lost_interrupts(unraisable) -> None:
+    """``sys.unraisablehook``: an interrupt raised inside a finaliser or a C callback.
+
+    Python cannot propagate it from there (e.g. numba's LLVM object-cache callback
+    while compiling) and would print "Exception ignored ... Traceback". The signal
+    is recorded (:func:`~bayescount._signals.record_signal`), so the command still
+    stops before sampling; other unraisable errors go to the default hook.
+    """
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _silence_stdout() -> None:
@@ -59,14 +80,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         interrupted by SIGINT / SIGTERM (nothing is written then); 141 when standard
         output was closed early.
     """
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    # Python's own defaults only: a caller's handlers (a test runner, a notebook) stay.
+    ours = {signal.SIGTERM: (signal.SIG_DFL, _interrupt_on_sigterm),
+            signal.SIGINT: (signal.default_int_handler, _interrupt_on_sigint)}
+    previous = {s: signal.getsignal(s) for s in ours}
+    for s, (default, handler) in ours.items():
+        if previous[s] is default:
+            signal.signal(s, handler)
+    hook, sys.unraisablehook = sys.unraisablehook, _quiet_lost_interrupts
     try:
         return _run(argv)
     finally:  # in-process callers (tests, notebooks) get their handler back
-        if previous is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = hook
+        for s, (default, _) in ours.items():
+            if previous[s] is default:
+                signal.signal(s, previous[s])
+        while take_pending_signal() is not None:  # handled: nothing carries over
+            pass
 
 
 def _run(argv: Sequence[str] | None) -> int:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from bayescount._signals import take_pending_signal
 from bayescount.exceptions import FitInterrupted
 
 __all__ = ["Interruption", "interruptible"]
@@ -44,12 +45,17 @@ def interruptible() -> Iterator[Interruption]:
     ------
     FitInterrupted
         A SIGINT or SIGTERM arrived in the block, whether the block then raised
-        :class:`KeyboardInterrupt` or returned (partial) results.
+        :class:`KeyboardInterrupt` or returned (partial) results, or one was
+        recorded earlier (:func:`bayescount._signals.record_signal`) and the block
+        does not start.
     """
     got = Interruption()
     if threading.current_thread() is not threading.main_thread():
         yield got
         return
+    pending = take_pending_signal()
+    if pending is not None:  # interrupted earlier, and the KeyboardInterrupt was lost
+        raise FitInterrupted(pending)
 
     def handler(signum: int, frame: object) -> None:
         got.signum = signum
