@@ -18,7 +18,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bayescount._signals import record_signal, take_pending_signal
+from bayescount import _signals
 
 __all__ = ["EXIT_BROKEN_PIPE", "EXIT_OUTPUT_FAILED", "main"]
 
@@ -28,16 +28,11 @@ EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 EXIT_OUTPUT_FAILED = 1
 
 
-def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+def _interrupt(signum: int, frame: object) -> None:
     from bayescount.exceptions import FitInterrupted
 
-    record_signal(signum)
+    _signals.record_signal(signum)
     raise FitInterrupted(signum)
-
-
-def _interrupt_on_sigint(signum: int, frame: object) -> None:
-    record_signal(signum)
-    raise KeyboardInterrupt
 
 
 def _quiet_lost_interrupts(unraisable) -> None:
@@ -45,7 +40,7 @@ def _quiet_lost_interrupts(unraisable) -> None:
 
     Python cannot propagate it from there (e.g. numba's LLVM object-cache callback
     while compiling) and would print "Exception ignored ... Traceback". The signal
-    is recorded (:func:`~bayescount._signals.record_signal`), so the command still
+    is recorded (``bayescount._signals``), so the command still
     stops before sampling; other unraisable errors go to the default hook.
     """
     if isinstance(unraisable.exc_value, KeyboardInterrupt):
@@ -81,8 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         output was closed early.
     """
     # Python's own defaults only: a caller's handlers (a test runner, a notebook) stay.
-    ours = {signal.SIGTERM: (signal.SIG_DFL, _interrupt_on_sigterm),
-            signal.SIGINT: (signal.default_int_handler, _interrupt_on_sigint)}
+    ours = {signal.SIGTERM: (signal.SIG_DFL, _interrupt),
+            signal.SIGINT: (signal.default_int_handler, _interrupt)}
     previous = {s: signal.getsignal(s) for s in ours}
     for s, (default, handler) in ours.items():
         if previous[s] is default:
@@ -95,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for s, (default, _) in ours.items():
             if previous[s] is default:
                 signal.signal(s, previous[s])
-        while take_pending_signal() is not None:  # handled: nothing carries over
+        while _signals.take_pending_signal() is not None:  # handled: nothing carries over
             pass
 
 
