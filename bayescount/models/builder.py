@@ -24,6 +24,7 @@ from bayescount.models.compression import (
     CompressionForm,
     PoissonCells,
     compressible,
+    histogram_applies,
     poisson_cells,
 )
 from bayescount.models.latent import (
@@ -54,7 +55,6 @@ __all__ = [
     "counts_as_data",
     "fourier_times",
     "free_dim",
-    "histogram_applies",
     "variable_names",
 ]
 
@@ -307,29 +307,6 @@ def compressed_data(
         if design.covariate_terms:
             values["cell_X"] = cells.cell_covariates
     return cells, values
-
-
-def histogram_applies(spec: ModelSpec) -> bool:
-    """Whether the sampled NB likelihood takes its gamma terms over distinct counts.
-
-    True for the negative binomial family with one shape for every row (no
-    ``dispersion_by``, not scaled with exposure;
-    :func:`~bayescount.models.likelihood.nb_histogram_loglik`).
-
-    Parameters
-    ----------
-    spec : ModelSpec
-        The model.
-
-    Returns
-    -------
-    bool
-    """
-    return (
-        spec.family == "negative_binomial"
-        and spec.dispersion_by is None
-        and not spec.dispersion_scales_with_exposure
-    )
 
 
 def compression_form(data_names) -> CompressionForm | None:

@@ -39,7 +39,7 @@ import numpy as np
 from bayescount.models.likelihood import log_factorial
 from bayescount.prep.design import Design, PreparedData
 
-__all__ = ["DENSE_MAX_FILL", "PoissonCells", "compressible", "poisson_cells"]
+__all__ = ["DENSE_MAX_FILL", "PoissonCells", "compressible", "histogram_applies", "poisson_cells"]
 
 #: The dense form is used when the groups x times grid has at most this many entries
 #: per occupied (group, time) cell; sparser grids use the cell form.
@@ -120,6 +120,29 @@ def compressible(spec) -> bool:
     bool
     """
     return spec.family == "poisson" and spec.latent is None
+
+
+def histogram_applies(spec) -> bool:
+    """Whether the sampled NB likelihood takes its gamma terms over distinct counts.
+
+    True for the negative binomial family with one shape for every row (no
+    ``dispersion_by``, not scaled with exposure;
+    :func:`~bayescount.models.likelihood.nb_histogram_loglik`).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model.
+
+    Returns
+    -------
+    bool
+    """
+    return (
+        spec.family == "negative_binomial"
+        and spec.dispersion_by is None
+        and not spec.dispersion_scales_with_exposure
+    )
 
 
 def _groups(design: Design, data: PreparedData) -> tuple[dict[str, np.ndarray], np.ndarray]:

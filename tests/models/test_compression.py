@@ -15,8 +15,8 @@ from pytensor.compile.mode import Mode
 from bayescount import CountModel
 from bayescount.inference.compiled import data_updates
 from bayescount.models import FAMILIES, build_model, choose_parameterization
-from bayescount.models.builder import compressed_data, compression_form, histogram_applies
-from bayescount.models.compression import compressible
+from bayescount.models.builder import compressed_data, compression_form
+from bayescount.models.compression import compressible, histogram_applies
 
 FAST = Mode(linker="py", optimizer=None)
 LEVELS = ["region", "service", "node"]
@@ -103,8 +103,9 @@ def test_statistics_add_up_to_the_rows(telemetry):
         codes = values[f"{lvl.name}_group_idx"][values["cell_group"][cells.row_cell]]
         np.testing.assert_array_equal(codes, prepared.group_codes[lvl.name])
     np.testing.assert_array_equal(values["cell_X"][cells.row_cell], prepared.covariates)
-    dense, dense_values = compressed_data(design, prepared.take(slice(None)), "dense")
+    _, dense_values = compressed_data(design, prepared, "dense")
     assert dense_values["group_counts"].sum() == prepared.counts.sum()
+    np.testing.assert_allclose(dense_values["exposure_grid"].sum(), prepared.exposure.sum())
 
 
 @pytest.mark.parametrize("family", FAMILIES)
