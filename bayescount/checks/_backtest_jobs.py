@@ -51,8 +51,8 @@ def shared_design(frame, splits: Sequence[TimeSplit], spec: ModelSpec) -> Design
     Returns
     -------
     Design
-        Labels and encodings of ``frame``; pooled rate, reference exposure and (for a
-        latent level) time grid of the earliest training window.
+        Labels and encodings of ``frame``; pooled rate, reference exposure, Fourier
+        centre and (for a latent level) time grid of the earliest training window.
     """
     full = spec.fit_design(frame)
     early = spec.fit_design(splits[0].train)
@@ -61,6 +61,7 @@ def shared_design(frame, splits: Sequence[TimeSplit], spec: ModelSpec) -> Design
         pooled_log_rate=early.pooled_log_rate,
         reference_exposure=early.reference_exposure,
         time_grid=early.time_grid,
+        fourier_center=early.fourier_center,
     )
 
 

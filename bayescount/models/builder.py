@@ -40,11 +40,11 @@ from bayescount.models.likelihood import (
     observe,
 )
 from bayescount.models.parameterization import choose_parameterization
+from bayescount.models.seasonal import FOURIER_FREE, fourier_coefficients
 from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.models.zerosum import ZeroSumLayout
 from bayescount.prep.design import Design, GroupLevel, PreparedData
 from bayescount.prep.schema import MAX_COUNT
-from bayescount.prep.seasonality import fourier_features
 
 __all__ = [
     "FOURIER_TIME_DIM",
@@ -151,6 +151,7 @@ def _coords(design: Design, data: PreparedData) -> dict[str, list]:
         coords["covariate"] = design.covariate_terms
     if design.fourier_terms:
         coords["fourier_term"] = design.fourier_terms
+        coords[f"{FOURIER_FREE}_dim"] = list(range(len(design.fourier_terms)))
         coords[FOURIER_TIME_DIM] = list(range(len(fourier_times(data.fourier)[0])))
     if design.time_grid is not None:
         coords[LATENT_TIME_DIM] = list(range(design.time_grid.length))
@@ -218,7 +219,7 @@ def _centered_latent(spec, design, data, codes, intercept, effects, fourier):
         (effects[name][path_codes] for name, path_codes in along.items()), pt.zeros(())
     )
     if fourier is not None:
-        grid_fourier = fourier_features(design.time_grid.times(), design.seasonality)
+        grid_fourier = design.fourier(design.time_grid.times())
         mean = mean[..., None] + pt.dot(pt.as_tensor(grid_fourier), fourier)
     else:
         mean = mean[..., None] + pt.zeros(design.time_grid.length)
@@ -368,8 +369,7 @@ def _build_compressed(spec, design, data, how) -> pm.Model:
         effects = {lvl.name: _group_effect(spec, lvl, how[lvl.name]) for lvl in design.levels}
         beta = (priors.coefficients.create("beta", dims="covariate")
                 if design.covariate_terms else None)
-        fourier = (priors.seasonality.create("fourier", dims="fourier_term")
-                   if design.fourier_terms else None)
+        fourier = fourier_coefficients(priors.seasonality, design, data)
         _compressed_poisson(design, data, effects, intercept, beta, fourier)
     return model
 
@@ -441,7 +441,7 @@ def build_model(
             times, time_of_row = fourier_times(data.fourier)
             F = pm.Data("F_times", times, dims=(FOURIER_TIME_DIM, "fourier_term"))
             f_idx = pm.Data("fourier_idx", time_of_row, dims=OBS_DIM)
-            fourier = priors.seasonality.create("fourier", dims="fourier_term")
+            fourier = fourier_coefficients(priors.seasonality, design, data)
         if spec.latent is not None and how[LATENT_KEY] == "centered":
             eta = eta + _centered_latent(spec, design, data, codes, intercept, effects, fourier)
         else:

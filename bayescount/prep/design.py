@@ -23,7 +23,12 @@ from bayescount.exceptions import (
 from bayescount.prep.design_checks import check_training_design, warn_prediction
 from bayescount.prep.prepared import PreparedData
 from bayescount.prep.schema import CountSchema
-from bayescount.prep.seasonality import Seasonality, fourier_features
+from bayescount.prep.seasonality import (
+    Seasonality,
+    fourier_center,
+    fourier_features,
+    information_weights,
+)
 from bayescount.prep.timegrid import TimeGrid
 
 __all__ = ["CovariateEncoding", "Design", "GroupLevel", "PreparedData"]
@@ -157,6 +162,11 @@ class Design:
         ``dispersion_scales_with_exposure``.
     time_grid : TimeGrid or None
         The regular time grid of a latent level.
+    fourier_center : tuple of float
+        Dim ``fourier_term``: subtracted from every row's Fourier features (their
+        information-weighted training mean, :func:`~bayescount.prep.seasonality.fourier_center`),
+        so the intercept is the log rate at the training data's average seasonal phase.
+        Empty (no centring) in designs saved before it was stored.
     """
 
     schema: CountSchema
@@ -166,6 +176,7 @@ class Design:
     pooled_log_rate: float
     reference_exposure: float
     time_grid: TimeGrid | None = None
+    fourier_center: tuple[float, ...] = ()
 
     # ------------------------------------------------------------------ fitting
     @classmethod
@@ -219,6 +230,11 @@ class Design:
         total = float(frame[schema.counts].sum())
         # Half a count keeps the log finite when every count is zero.
         pooled = np.log(max(total, 0.5) / exposure.sum())
+        center = ()
+        if seasonality:
+            weights = information_weights(frame[schema.counts].to_numpy(float), exposure)
+            features = fourier_features(frame[schema.time], tuple(seasonality))
+            center = tuple(float(c) for c in fourier_center(features, weights))
         design = cls(
             schema=schema,
             levels=levels,
@@ -227,6 +243,7 @@ class Design:
             pooled_log_rate=float(pooled),
             reference_exposure=float(np.median(exposure)),
             time_grid=TimeGrid.fit(frame[schema.time]) if time_grid else None,
+            fourier_center=center,
         )
         check_training_design(design, frame)
         return design
@@ -250,6 +267,25 @@ class Design:
     def fourier_terms(self) -> list[str]:
         """Names of the Fourier design columns."""
         return [t for comp in self.seasonality for t in comp.terms]
+
+    def fourier(self, time: pd.Series) -> np.ndarray:
+        """Return the centred Fourier features of ``time`` (what the model multiplies).
+
+        Parameters
+        ----------
+        time : pandas.Series
+            Parsed timestamps, dim ``obs``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(obs, fourier_term)``: :func:`~bayescount.prep.seasonality.fourier_features`
+            less :attr:`fourier_center`.
+        """
+        features = fourier_features(time, self.seasonality)
+        if self.fourier_center:
+            features = features - np.asarray(self.fourier_center)
+        return features
 
     @property
     def uses_time(self) -> bool:
@@ -334,7 +370,7 @@ class Design:
             exposure=_exposure(frame, schema),
             covariates=self._covariate_matrix(frame),
             fourier=(
-                fourier_features(time, self.seasonality)
+                self.fourier(time)
                 if time is not None
                 else np.zeros((len(frame), 0))
             ),
@@ -429,6 +465,7 @@ class Design:
             "pooled_log_rate": self.pooled_log_rate,
             "reference_exposure": self.reference_exposure,
             "time_grid": self.time_grid.to_dict() if self.time_grid is not None else None,
+            "fourier_center": list(self.fourier_center),
         }
 
     @classmethod
@@ -438,8 +475,8 @@ class Design:
         Parameters
         ----------
         d : dict
-            The output of :meth:`to_dict` (``low``, ``high`` and ``time_grid``
-            optional, for older files).
+            The output of :meth:`to_dict` (``low``, ``high``, ``time_grid`` and
+            ``fourier_center`` optional, for older files).
 
         Returns
         -------
@@ -470,6 +507,7 @@ class Design:
             pooled_log_rate=d["pooled_log_rate"],
             reference_exposure=d["reference_exposure"],
             time_grid=TimeGrid.from_dict(d["time_grid"]) if d.get("time_grid") else None,
+            fourier_center=tuple(float(c) for c in d.get("fourier_center", ())),
         )
 
 

@@ -16,7 +16,10 @@
   cosine are proportional, in between they alias a slower cycle.
 
 It warns (:class:`~bayescount.exceptions.DataWarning`) when a group level has a single
-label: that level's spread is then the prior's alone.
+label (that level's spread is then the prior's alone), and when a seasonal period is
+longer than the training data's span (the data then see less than one cycle: the
+coefficients are only partly identified and a forecast past the span rests on the
+prior for the rest of the cycle).
 
 :func:`warn_prediction` runs when new rows are encoded for prediction and warns when a
 numeric covariate lies more than half its training range's width outside that range,
@@ -139,8 +142,18 @@ def _check_seasonality(design: Design, frame: pd.DataFrame) -> None:
             f"data have {len(stamps)}. Drop the seasonality or add rows."
         )
     step = pd.Timedelta(int(np.diff(stamps.as_unit("ns").asi8).min()), unit="ns")
+    span = stamps[-1] - stamps[0] + step
     for comp in design.seasonality:
         period = pd.Timedelta(comp.period_days * 86_400, unit="s").round("us")
+        if period > span:
+            warn(
+                f"Seasonality {comp.name!r} has a period of {_format_delta(period)}, longer "
+                f"than the training data's span of {_format_delta(span)}: the data see less "
+                "than one cycle, so its coefficients are only partly identified and a "
+                "forecast beyond the span rests on the prior for the rest of the cycle. Fit "
+                f"on at least one full {comp.name} cycle, or drop {comp.name!r}.",
+                DataWarning,
+            )
         if period <= step:
             raise DesignError(
                 f"Seasonality {comp.name!r} has a period of {_format_delta(period)}, no longer "
@@ -197,7 +210,8 @@ def check_training_design(design: Design, frame: pd.DataFrame) -> None:
     Warns
     -----
     DataWarning
-        A group level has a single label.
+        A group level has a single label, or a seasonal period is longer than the
+        training data's span.
     """
     _check_covariates(design, frame)
     _check_rank(design.covariate_terms, design._covariate_matrix(frame))

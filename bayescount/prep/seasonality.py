@@ -9,7 +9,14 @@ import pandas as pd
 
 from bayescount.exceptions import SpecError
 
-__all__ = ["NAMED_PERIODS", "Seasonality", "fourier_features", "parse_seasonality"]
+__all__ = [
+    "NAMED_PERIODS",
+    "Seasonality",
+    "fourier_center",
+    "fourier_features",
+    "information_weights",
+    "parse_seasonality",
+]
 
 #: Named periods, in days.
 NAMED_PERIODS: dict[str, float] = {"hourly": 1.0 / 24.0, "daily": 1.0, "weekly": 7.0}
@@ -119,3 +126,58 @@ def fourier_features(time: pd.Series, components: tuple[Seasonality, ...]) -> np
             angle = 2.0 * np.pi * k * t / comp.period_days
             cols.extend([np.sin(angle), np.cos(angle)])
     return np.column_stack(cols)
+
+
+def information_weights(counts: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """Return per-row weights approximating the Poisson Fisher information ``mu_i``.
+
+    The Fisher information of a log-linear Poisson model is ``sum_i mu_i x_i x_i^T``
+    (McCullagh & Nelder 1989, §6.2); at the fit ``mu_i`` is close to the count, so the
+    weight is the count shrunk half-way to its pooled expectation:
+    ``w_i = y_i + E_i * sum(y) / sum(E)``. Rows with all-zero counts get weights
+    proportional to their exposure.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Dim ``obs``: the training counts.
+    exposure : numpy.ndarray
+        Dim ``obs``: the rows' exposure (exposure units, > 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Dim ``obs``: non-negative weights (events), summing to a positive number.
+    """
+    y = np.asarray(counts, dtype=np.float64)
+    e = np.asarray(exposure, dtype=np.float64)
+    total = y.sum()
+    if not total > 0:
+        return e.copy()
+    return y + e * (total / e.sum())
+
+
+def fourier_center(fourier: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Return the weighted mean of each Fourier column (the centre subtracted when fitting).
+
+    Centring the Fourier columns at their information-weighted mean makes the seasonal
+    coefficients nearly uncorrelated with the intercept in the posterior, which is then
+    the log rate at the data's average seasonal phase (brms centres its population-level
+    predictors the same way: Bürkner 2017, *J. Stat. Softw.* 80(1), §2).
+
+    Parameters
+    ----------
+    fourier : numpy.ndarray
+        Shape ``(obs, fourier_term)``: uncentred features (:func:`fourier_features`).
+    weights : numpy.ndarray
+        Dim ``obs``: :func:`information_weights`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Dim ``fourier_term``.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if fourier.shape[1] == 0 or not w.sum() > 0:
+        return np.zeros(fourier.shape[1])
+    return (w @ fourier) / w.sum()

@@ -13,6 +13,7 @@ import pytest
 from bayescount import CountModel, DataError, DataWarning, validate_frame
 from bayescount.exceptions import UnknownGroupError
 from bayescount.prep import Design, fourier_features, parse_seasonality
+from bayescount.prep.seasonality import information_weights
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +125,36 @@ def test_fourier_phase_is_absolute(model, design, telemetry):
     np.testing.assert_array_equal(data.fourier[3:], train.fourier[picked])
     # 700 days is 100 weeks: the same phase of every component, up to rounding.
     np.testing.assert_allclose(data.fourier[:3], train.fourier[picked], atol=1e-9)
-    # Absolute: days since the epoch, not since the first training row.
+    # Absolute: days since the epoch, not since the first training row; less the
+    # design's training centre.
     t = (telemetry["timestamp"].iloc[0] - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
-    assert train.fourier[0, :2] == pytest.approx([np.sin(2 * np.pi * t), np.cos(2 * np.pi * t)])
+    center = np.asarray(design.fourier_center[:2])
+    assert train.fourier[0, :2] == pytest.approx(
+        np.array([np.sin(2 * np.pi * t), np.cos(2 * np.pi * t)]) - center
+    )
+
+
+def test_fourier_columns_are_centred_at_their_information_weighted_training_mean(
+    model, design, telemetry
+):
+    train = encode(model, design, telemetry, for_prediction=False)
+    weights = information_weights(train.counts, train.exposure)
+    np.testing.assert_allclose(weights @ train.fourier / weights.sum(), 0.0, atol=1e-12)
+    assert np.abs(np.asarray(design.fourier_center)).max() > 1e-3  # a real shift
+    # Weights: the count, plus the exposure times the pooled rate.
+    rate = train.counts.sum() / train.exposure.sum()
+    np.testing.assert_allclose(weights, train.counts + rate * train.exposure)
+
+
+def test_a_design_saved_without_a_fourier_centre_encodes_uncentred_features(
+    model, design, telemetry
+):
+    old = design.to_dict()
+    del old["fourier_center"]
+    again = Design.from_dict(old)
+    assert again.fourier_center == ()
+    raw = fourier_features(telemetry["timestamp"], design.seasonality)
+    np.testing.assert_array_equal(encode(model, again, telemetry).fourier, raw)
 
 
 def test_fourier_features_of_an_aware_timestamp_use_utc():

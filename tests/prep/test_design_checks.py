@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -233,3 +234,22 @@ def test_designs_saved_before_ranges_were_stored_warn_beyond_4_sd(fitted):
     with pytest.warns(DataWarning, match=r"more than 4 training sd from the training mean\) "
                                          r"on 1 row \(1: "):
         design.transform(rows, for_prediction=True)
+
+
+# --------------------------------------------------------- seasonality span
+def test_a_period_longer_than_the_training_span_warns():
+    with pytest.warns(DataWarning) as caught:
+        prepare(frame(12), seasonality="daily")
+    text = str(caught[0].message)
+    assert "'daily'" in text and "1d" in text and "12h" in text and "less than one cycle" in text
+    with pytest.warns(DataWarning, match=r"'weekly' has a period of 7d.* span of 2d"):
+        prepare(frame(48), seasonality="daily,weekly")
+
+
+def test_a_full_cycle_of_training_data_does_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        prepare(frame(24), seasonality="daily")  # 24 hourly windows: exactly one day
+        prepare(frame(14 * 24), seasonality="daily,weekly")
