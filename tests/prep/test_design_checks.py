@@ -247,8 +247,6 @@ def test_a_period_longer_than_the_training_span_warns():
 
 
 def test_a_full_cycle_of_training_data_does_not_warn():
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
         prepare(frame(24), seasonality="daily")  # 24 hourly windows: exactly one day
