@@ -102,6 +102,32 @@ def test_mixture_quantiles_and_pit_bounds_equal_brute_force(max_walk):
     np.testing.assert_allclose(f_at, mixture_cdf(y, mu, alpha, psi), atol=1e-12)
 
 
+@pytest.mark.parametrize("family", ["poisson", "nb", "zip", "zinb"])
+def test_pit_bounds_without_quantiles_equal_two_scipy_cdfs(family):
+    # F(y - 1) comes from F(y) less the pmf: check it against scipy's own CDF at y - 1,
+    # including y = 0, far tails on both sides and counts in the thousands.
+    rng = np.random.default_rng(8)
+    n, s = 60, 25
+    centre = np.exp(rng.uniform(-3, 8, n))
+    mu = centre * np.exp(rng.normal(0, 0.3, (s, n)))
+    alpha = np.exp(rng.normal(1, 0.5, (s, n))) if family in ("nb", "zinb") else None
+    psi = rng.uniform(0.5, 1, (s, n)) if family.startswith("zi") else None
+    y = rng.poisson(centre * rng.uniform(0.1, 4, n))
+    y[:5] = 0
+    if alpha is None:
+        part = [stats.poisson.cdf(y + d, mu) for d in (-1, 0)]
+    else:
+        part = [stats.nbinom.cdf(y + d, alpha, alpha / (alpha + mu)) for d in (-1, 0)]
+    if psi is not None:
+        below, at = part
+        part = [np.where(y == 0, 0.0, (1 - psi) + psi * below), (1 - psi) + psi * at]
+    f_below, f_at, q = pit_bounds(y, mu, alpha, psi)
+    assert q.shape == (0, n)
+    np.testing.assert_allclose(f_at, part[1].mean(axis=0), rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(f_below, part[0].mean(axis=0), rtol=1e-9, atol=1e-13)
+    assert np.all(f_below[:5] == 0.0) and np.all(f_below <= f_at)
+
+
 def test_draws_axis_and_row_shape_are_respected():
     mu, alpha, _ = _params(12, seed=5)
     draws = mu[:, None] * np.linspace(0.8, 1.2, 7)[None, :]  # rows first, draws last
