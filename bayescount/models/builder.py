@@ -24,6 +24,7 @@ from bayescount.models.compression import (
     CompressionForm,
     PoissonCells,
     compressible,
+    distinct_rows,
     histogram_applies,
     poisson_cells,
 )
@@ -84,8 +85,8 @@ def fourier_times(fourier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     fourier = np.asarray(fourier, dtype=np.float64)
     if fourier.shape[0] == 0:
         return fourier, np.zeros(0, dtype=np.int64)
-    times, index = np.unique(fourier, axis=0, return_inverse=True)
-    return times, index.reshape(-1).astype(np.int64)
+    times, _, index = distinct_rows(fourier)
+    return times, index
 
 
 def free_dim(level: str) -> str:

@@ -39,7 +39,14 @@ import numpy as np
 from bayescount.models.likelihood import log_factorial
 from bayescount.prep.design import Design, PreparedData
 
-__all__ = ["DENSE_MAX_FILL", "PoissonCells", "compressible", "histogram_applies", "poisson_cells"]
+__all__ = [
+    "DENSE_MAX_FILL",
+    "PoissonCells",
+    "compressible",
+    "distinct_rows",
+    "histogram_applies",
+    "poisson_cells",
+]
 
 #: The dense form is used when the groups x times grid has at most this many entries
 #: per occupied (group, time) cell; sparser grids use the cell form.
@@ -145,15 +152,51 @@ def histogram_applies(spec) -> bool:
     )
 
 
+def distinct_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the distinct rows of a 2-D array, the first row of each, and each row's position.
+
+    What ``np.unique(a, axis=0, return_index=True, return_inverse=True)`` returns, in
+    numeric lexicographic order (column 0 first), computed with one ``np.lexsort``
+    instead of sorting the rows as opaque byte strings (which is ~20x slower on
+    806,400 rows of ten float columns).
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Shape ``(n, k)``, no NaN.
+
+    Returns
+    -------
+    rows : numpy.ndarray
+        Shape ``(n_distinct, k)``: the distinct rows, sorted.
+    first : numpy.ndarray
+        Dim ``n_distinct`` (int64): the first position of each distinct row in ``a``.
+    index : numpy.ndarray
+        Dim ``n`` (int64): ``a[i] == rows[index[i]]``.
+    """
+    a = np.asarray(a)
+    n = a.shape[0]
+    if n == 0:
+        return a, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.lexsort(a.T[::-1]) if a.shape[1] else np.arange(n)
+    ordered = a[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    index = np.empty(n, dtype=np.int64)
+    index[order] = np.cumsum(new) - 1
+    # lexsort is stable: the first of each run of equal rows is its first occurrence.
+    return ordered[new], order[new].astype(np.int64), index
+
+
 def _groups(design: Design, data: PreparedData) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Distinct group combinations (codes per level) and each row's combination."""
     n = data.n
     if not design.levels:
         return {}, np.zeros(n, dtype=np.int64)
     codes = np.column_stack([data.group_codes[lvl.name] for lvl in design.levels])
-    combos, key = np.unique(codes, axis=0, return_inverse=True)
+    combos, _, key = distinct_rows(codes)
     per_level = {lvl.name: combos[:, j].astype(np.int64) for j, lvl in enumerate(design.levels)}
-    return per_level, key.reshape(-1).astype(np.int64)
+    return per_level, key
 
 
 def poisson_cells(
@@ -214,8 +257,7 @@ def poisson_cells(
     key = gt[:, None].astype(np.float64)
     if design.covariate_terms:
         key = np.column_stack([key, data.covariates])
-    _, first, cell = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    cell = cell.reshape(-1).astype(np.int64)
+    _, first, cell = distinct_rows(key)
     n_cells = len(first)
     return PoissonCells(
         form="cells",

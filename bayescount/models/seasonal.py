@@ -30,6 +30,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayescount.models.compression import distinct_rows
 from bayescount.models.priors import Normal, Prior
 from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.seasonality import information_weights
@@ -77,8 +78,8 @@ def fourier_rotation(data: PreparedData) -> np.ndarray:
         return np.eye(k)
     w = information_weights(data.counts, data.exposure)
     # Rows share a timestamp's features: sum the weights per distinct row first.
-    times, index = np.unique(F, axis=0, return_inverse=True)
-    w_t = np.bincount(index.reshape(-1), weights=w, minlength=len(times))
+    times, _, index = distinct_rows(F)
+    w_t = np.bincount(index, weights=w, minlength=len(times))
     information = (times * w_t[:, None]).T @ times
     _, vectors = np.linalg.eigh(information)
     vectors = vectors[:, ::-1]

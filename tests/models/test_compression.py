@@ -16,7 +16,7 @@ from bayescount import CountModel
 from bayescount.inference.compiled import data_updates
 from bayescount.models import FAMILIES, build_model, choose_parameterization
 from bayescount.models.builder import compressed_data, compression_form
-from bayescount.models.compression import compressible, histogram_applies
+from bayescount.models.compression import compressible, distinct_rows, histogram_applies
 
 FAST = Mode(linker="py", optimizer=None)
 LEVELS = ["region", "service", "node"]
@@ -170,3 +170,24 @@ def test_nb_histogram_holds_for_extreme_shapes(telemetry, alpha):
     (lh, gh), (lr, gr) = logp_dlogp(histogram)(point), logp_dlogp(rows)(point)
     np.testing.assert_allclose(lh, lr, rtol=1e-8)
     np.testing.assert_allclose(gh, gr, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["float", "int", "one_column", "no_columns"])
+def test_distinct_rows_agree_with_numpy_unique(kind):
+    rng = np.random.default_rng(11)
+    if kind == "float":
+        a = rng.choice([-0.5, 0.0, 0.25, 1.0], size=(500, 3)) + rng.choice([0, 1e-12], (500, 1))
+    elif kind == "int":
+        a = rng.integers(0, 4, size=(500, 2))
+    elif kind == "one_column":
+        a = rng.integers(0, 7, size=(500, 1)).astype(float)
+    else:
+        a = np.zeros((5, 0))
+    rows, first, index = distinct_rows(a)
+    np.testing.assert_array_equal(rows[index], a)  # every row maps to its distinct row
+    assert len(rows) == len(np.unique(a, axis=0))
+    assert np.all(np.diff(first) != 0) and np.array_equal(a[first], rows)
+    for j, f in enumerate(first):  # the first occurrence
+        assert not np.any(index[:f] == j)
+    # Sorted lexicographically by value, column 0 first.
+    assert all(tuple(r) < tuple(s) for r, s in zip(rows[:-1], rows[1:], strict=True))
