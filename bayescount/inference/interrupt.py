@@ -10,6 +10,7 @@ sampler sees it, and once the sampler returns the recorded signal is raised as
 
 from __future__ import annotations
 
+import _thread
 import signal
 import threading
 import warnings
@@ -24,6 +25,8 @@ __all__ = ["Interruption", "interruptible"]
 
 #: Signals that end a fit.
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Seconds after which a signal whose KeyboardInterrupt was dropped is delivered again.
+REDELIVER_SECONDS = 2.0
 
 
 @dataclass
@@ -57,8 +60,22 @@ def interruptible() -> Iterator[Interruption]:
     if pending is not None:  # interrupted earlier, and the KeyboardInterrupt was lost
         raise FitInterrupted(pending)
 
+    active = threading.Event()
+    active.set()
+
+    def redeliver(signum: int) -> None:
+        # The KeyboardInterrupt may have been raised inside a C callback (numba's
+        # compiler, a finaliser), which prints and drops it: the block would then go
+        # on to sample. Deliver the signal again until the block has ended.
+        if active.is_set():
+            _thread.interrupt_main(signum)
+
     def handler(signum: int, frame: object) -> None:
         got.signum = signum
+        if active.is_set():
+            timer = threading.Timer(REDELIVER_SECONDS, redeliver, args=(signum,))
+            timer.daemon = True
+            timer.start()
         raise KeyboardInterrupt
 
     previous = {s: signal.signal(s, handler) for s in SIGNALS}
@@ -72,6 +89,7 @@ def interruptible() -> Iterator[Interruption]:
     except KeyboardInterrupt:
         raise FitInterrupted(got.signum or signal.SIGINT) from None
     finally:
+        active.clear()
         held.__exit__(None, None, None)
         for s, old in previous.items():
             signal.signal(s, old)

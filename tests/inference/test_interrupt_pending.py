@@ -30,3 +30,24 @@ def test_the_command_line_clears_what_it_handled(capsys):
         main(["--help"])
     assert done.value.code == 0
     assert take_pending_signal() is None
+
+
+def test_a_signal_whose_keyboardinterrupt_is_dropped_inside_the_block_is_delivered_again():
+    import os
+    import time
+
+    reached = []
+    start = time.monotonic()
+    with pytest.raises(FitInterrupted) as caught, interruptible():
+        try:  # what numba's compiler callback does to an exception: print and drop it
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1.0)
+        except KeyboardInterrupt:
+            reached.append("dropped")
+        while time.monotonic() - start < 15:  # the sampling that would follow
+            time.sleep(0.05)
+        reached.append("ran to the end")
+    assert reached == ["dropped"]
+    assert caught.value.signum == signal.SIGINT
+    assert time.monotonic() - start < 10
+    time.sleep(3)  # no late re-delivery once the block has ended (would raise here)
