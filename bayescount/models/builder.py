@@ -24,7 +24,6 @@ from bayescount.models.compression import (
     CompressionForm,
     PoissonCells,
     compressible,
-    distinct_rows,
     histogram_applies,
     poisson_cells,
 )
@@ -41,7 +40,7 @@ from bayescount.models.likelihood import (
     observe,
 )
 from bayescount.models.parameterization import choose_parameterization
-from bayescount.models.seasonal import FOURIER_FREE, fourier_coefficients
+from bayescount.models.seasonal import FOURIER_FREE, fourier_coefficients, fourier_times
 from bayescount.models.spec import LATENT_KEY, ModelSpec
 from bayescount.models.zerosum import ZeroSumLayout
 from bayescount.prep.design import Design, GroupLevel, PreparedData
@@ -62,31 +61,6 @@ __all__ = [
 OBS_DIM = "obs"
 #: Dimension of the distinct rows of Fourier features (one per distinct timestamp).
 FOURIER_TIME_DIM = "fourier_time"
-
-
-def fourier_times(fourier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the distinct rows of a Fourier design and each row's position among them.
-
-    Rows at the same timestamp have identical features, so the seasonal term is
-    computed once per distinct timestamp and gathered per row.
-
-    Parameters
-    ----------
-    fourier : numpy.ndarray
-        Shape ``(obs, fourier_term)``: the rows' Fourier features.
-
-    Returns
-    -------
-    times : numpy.ndarray
-        Shape ``(fourier_time, fourier_term)``: the distinct rows, sorted.
-    index : numpy.ndarray
-        Dim ``obs`` (int64): ``fourier[i] == times[index[i]]``.
-    """
-    fourier = np.asarray(fourier, dtype=np.float64)
-    if fourier.shape[0] == 0:
-        return fourier, np.zeros(0, dtype=np.int64)
-    times, _, index = distinct_rows(fourier)
-    return times, index
 
 
 def free_dim(level: str) -> str:

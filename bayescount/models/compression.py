@@ -216,7 +216,7 @@ def poisson_cells(
         Encoded training rows with counts, dim ``obs``; every exposure > 0.
     time_index : numpy.ndarray or None
         Dim ``obs``: each row's distinct Fourier row
-        (:func:`~bayescount.models.builder.fourier_times`); ``None`` without seasonality.
+        (:func:`~bayescount.models.seasonal.fourier_times`); ``None`` without seasonality.
     n_times : int
         Number of distinct Fourier rows (1 without seasonality).
     form : {"dense", "cells"}, optional

@@ -35,10 +35,41 @@ from bayescount.models.priors import Normal, Prior
 from bayescount.prep.design import Design, PreparedData
 from bayescount.prep.seasonality import information_weights
 
-__all__ = ["FOURIER_FREE", "fourier_coefficients", "fourier_rotation", "rotatable"]
+__all__ = [
+    "FOURIER_FREE",
+    "fourier_coefficients",
+    "fourier_rotation",
+    "fourier_times",
+    "rotatable",
+]
 
 #: Name (and ``<name>_dim`` dim) of the sampled, rotated Fourier coefficients.
 FOURIER_FREE = "fourier_free"
+
+
+def fourier_times(fourier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct rows of a Fourier design and each row's position among them.
+
+    Rows at the same timestamp have identical features, so the seasonal term is
+    computed once per distinct timestamp and gathered per row.
+
+    Parameters
+    ----------
+    fourier : numpy.ndarray
+        Shape ``(obs, fourier_term)``: the rows' Fourier features.
+
+    Returns
+    -------
+    times : numpy.ndarray
+        Shape ``(fourier_time, fourier_term)``: the distinct rows, sorted.
+    index : numpy.ndarray
+        Dim ``obs`` (int64): ``fourier[i] == times[index[i]]``.
+    """
+    fourier = np.asarray(fourier, dtype=np.float64)
+    if fourier.shape[0] == 0:
+        return fourier, np.zeros(0, dtype=np.int64)
+    times, _, index = distinct_rows(fourier)
+    return times, index
 
 
 def rotatable(prior: Prior) -> bool:
@@ -78,7 +109,7 @@ def fourier_rotation(data: PreparedData) -> np.ndarray:
         return np.eye(k)
     w = information_weights(data.counts, data.exposure)
     # Rows share a timestamp's features: sum the weights per distinct row first.
-    times, _, index = distinct_rows(F)
+    times, index = fourier_times(F)
     w_t = np.bincount(index, weights=w, minlength=len(times))
     information = (times * w_t[:, None]).T @ times
     _, vectors = np.linalg.eigh(information)
